@@ -1,0 +1,222 @@
+#include "io/cli.hpp"
+
+#include "core/error.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+namespace flowkit::io {
+
+namespace {
+
+std::string version_text(const std::string& name)
+{
+    return name + " (flowkit) " FLOWKIT_VERSION "\n";
+}
+
+std::string shell_quoted(const std::string& arg)
+{
+    if (!arg.empty() && arg.find_first_of(" \t\n'\"\\$`;|&<>(){}*?[]#~") == std::string::npos)
+        return arg;
+    std::string q = "'";
+    for (char c : arg)
+        q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+double parse_double(const std::string& text, const std::string& option)
+{
+    double v = 0;
+    const char* first = text.data();
+    const char* last = first + text.size();
+    if (first < last && *first == '+')
+        ++first;
+    const auto [end, ec] = std::from_chars(first, last, v);
+    if (text.empty() || ec != std::errc() || end != last || !std::isfinite(v))
+        throw UsageError("--" + option + ": not a finite number: '" + text + "'");
+    return v;
+}
+
+std::vector<std::string> split(const std::string& text, char sep)
+{
+    std::vector<std::string> parts;
+    std::string::size_type start = 0;
+    while (true) {
+        const auto pos = text.find(sep, start);
+        parts.push_back(text.substr(start, pos - start));
+        if (pos == std::string::npos)
+            return parts;
+        start = pos + 1;
+    }
+}
+
+} // namespace
+
+int run_tool(const char* name, int argc, char** argv, const std::function<void()>& body)
+{
+    (void)argc;
+    (void)argv;
+    remove_temporaries_on_signal();
+    std::ios::sync_with_stdio(false);
+    try {
+        body();
+        std::cout.flush();
+        if (!std::cout)
+            throw OutputError("write error");
+        return 0;
+    } catch (const HelpShown& h) {
+        std::cout << h.text << std::flush;
+        return std::cout ? 0 : 73;
+    } catch (const cxxopts::exceptions::exception& e) {
+        std::cerr << name << ": " << e.what() << "\nTry '" << name << " --help'.\n";
+        return 64;
+    } catch (const UsageError& e) {
+        std::cerr << name << ": " << e.what() << "\nTry '" << name << " --help'.\n";
+        return e.exit_code();
+    } catch (const Error& e) {
+        std::cerr << name << ": " << e.what() << "\n";
+        return e.exit_code();
+    } catch (const std::bad_alloc&) {
+        std::cerr << name << ": out of memory\n";
+        return 70;
+    } catch (const std::exception& e) {
+        std::cerr << name << ": internal error: " << e.what() << "\n";
+        return 70;
+    }
+}
+
+void add_common_options(cxxopts::Options& opts)
+{
+    // clang-format off
+    opts.add_options("Common")
+        ("h,help", "Print this help and exit.")
+        ("version", "Print the version and exit.")
+        ("i,input", "Read CSV or JSON Lines from FILE ('-': standard input).",
+         cxxopts::value<std::string>()->default_value("-"), "FILE")
+        ("o,output", "Write the result to FILE, atomically (default: standard output).",
+         cxxopts::value<std::string>(), "FILE")
+        ("format", "Output format: csv or jsonl.", cxxopts::value<std::string>()->default_value("csv"),
+         "FMT")
+        ("seed", "Seed of every random choice.", cxxopts::value<std::uint64_t>()->default_value("0"),
+         "N")
+        ("threads", "Worker threads (0: all cores); the output does not depend on it.",
+         cxxopts::value<int>()->default_value("0"), "N")
+        ("quiet", "Print nothing on standard error but errors.")
+        ("stats", "Print the closing summary on standard error even when it is not a terminal.")
+        ("provenance", "Write leading '# TOOL options...' comment lines.");
+    // clang-format on
+}
+
+cxxopts::ParseResult parse(cxxopts::Options& opts, int argc, char** argv)
+{
+    auto args = opts.parse(argc, argv);
+    if (args.count("help")) {
+        // The tool's own groups first, the common options last.
+        std::vector<std::string> groups;
+        for (const auto& g : opts.groups())
+            if (g != "Common")
+                groups.push_back(g);
+        groups.push_back("Common");
+        throw HelpShown{opts.help(groups)};
+    }
+    if (args.count("version"))
+        throw HelpShown{version_text(opts.program())};
+    if (!args.unmatched().empty())
+        throw UsageError("unexpected argument '" + args.unmatched().front() + "'");
+    return args;
+}
+
+CommonOptions common_options(const cxxopts::ParseResult& args, const char* name, int argc,
+                             char** argv)
+{
+    CommonOptions c;
+    c.input = args["input"].as<std::string>();
+    if (args.count("output"))
+        c.output = args["output"].as<std::string>();
+    if (c.output == "-")
+        c.output.clear();
+    c.format = parse_format(args["format"].as<std::string>());
+    c.seed = args["seed"].as<std::uint64_t>();
+    c.threads = args["threads"].as<int>();
+    if (c.threads < 0)
+        throw UsageError("--threads must be >= 0 (got " + std::to_string(c.threads) + ")");
+    if (c.threads == 0)
+        c.threads = std::max(1u, std::thread::hardware_concurrency());
+    c.quiet = args.count("quiet") > 0;
+    c.stats = args.count("stats") > 0;
+    if (args.count("provenance")) {
+        std::string line = name;
+        for (int i = 1; i < argc; ++i)
+            line += " " + shell_quoted(argv[i]);
+        c.provenance.push_back(line);
+        c.provenance.push_back(std::string("flowkit ") + FLOWKIT_VERSION);
+    }
+    return c;
+}
+
+Input::Input(const std::string& path) : m_name(path.empty() ? "-" : path), m_in(&std::cin)
+{
+    if (m_name == "-")
+        return;
+    auto file = std::make_unique<std::ifstream>(m_name, std::ios::binary);
+    if (!*file)
+        throw NoInputError("cannot open '" + m_name + "': " + std::strerror(errno));
+    m_file = std::move(file);
+    m_in = m_file.get();
+}
+
+bool Input::is_terminal() const { return m_name == "-" && ::isatty(STDIN_FILENO); }
+
+Output::Output(const std::string& path)
+{
+    if (!path.empty())
+        m_file = std::make_unique<AtomicFile>(path);
+}
+
+std::ostream& Output::stream() { return m_file ? m_file->stream() : std::cout; }
+
+void Output::commit()
+{
+    if (m_file)
+        m_file->commit();
+    else if (!std::cout.flush())
+        throw OutputError("write error");
+}
+
+std::vector<double> parse_numbers(const std::string& text, const std::string& option)
+{
+    std::vector<double> values;
+    for (const auto& part : split(text, ','))
+        values.push_back(parse_double(part, option));
+    return values;
+}
+
+std::vector<std::pair<std::string, double>> parse_assignments(const std::string& text,
+                                                              const std::string& option)
+{
+    std::vector<std::pair<std::string, double>> pairs;
+    for (const auto& part : split(text, ',')) {
+        const auto eq = part.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw UsageError("--" + option + ": expected NAME=VALUE, got '" + part + "'");
+        pairs.emplace_back(part.substr(0, eq), parse_double(part.substr(eq + 1), option));
+    }
+    return pairs;
+}
+
+std::vector<std::string> parse_names(const std::string& text, const std::string& option)
+{
+    auto names = split(text, ',');
+    for (const auto& n : names)
+        if (n.empty())
+            throw UsageError("--" + option + ": empty name in '" + text + "'");
+    return names;
+}
+
+} // namespace flowkit::io

@@ -1,0 +1,35 @@
+// What `integrate` does between its options and its output: read the initial conditions,
+// run the integrate loop with the chosen stepper, write the trajectory table.
+#pragma once
+
+#include "io/cli.hpp"
+#include "ode/system.hpp"
+
+#include <string>
+#include <vector>
+
+namespace flowkit::ode {
+
+struct IntegrateJob
+{
+    std::string method = "rk4";
+    double t0 = 0;
+    double t_end = 0;
+    double dt = 0.01;
+    int every = 1;
+    double output_dt = 0;   ///< > 0: write on this grid instead of every K-th step
+    std::string times_file; ///< non-empty: write at these times
+    double rtol = 1e-6, atol = 1e-9;
+    long max_steps = 10000000;
+    std::vector<double> ic; ///< non-empty: the one initial condition (else read from input)
+
+    /// UsageError naming the option for any value out of range.
+    void check() const;
+};
+
+/// Reads initial conditions (state columns named by the system, optional `traj`) from
+/// common.input unless job.ic is given, integrates them together as one batch, and writes
+/// `traj,t,<state>[,H]` to common.output. Throws the flowkit errors (see core/error.hpp).
+void run_integrate(const IntegrateJob& job, const System& system, const io::CommonOptions& common);
+
+} // namespace flowkit::ode

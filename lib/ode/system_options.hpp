@@ -1,0 +1,20 @@
+// The command-line options that choose a system (CLI.md "Choosing a system"), shared by every
+// tool that needs one.
+#pragma once
+
+#include "ode/system.hpp"
+
+#include <cxxopts.hpp>
+
+#include <memory>
+
+namespace flowkit::ode {
+
+/// --system, --param, --list-systems.
+void add_system_options(cxxopts::Options& opts);
+
+/// The system the options name. --list-systems prints the list and ends the tool (exit 0);
+/// UsageError when no system or an unknown one is named.
+std::unique_ptr<System> system_from_options(const cxxopts::ParseResult& args);
+
+} // namespace flowkit::ode

@@ -1,0 +1,68 @@
+// integrate: classical one-step methods on a built-in system (CLI.md "integrate"). Options only.
+#include "core/error.hpp"
+#include "io/cli.hpp"
+#include "ode/integrate_job.hpp"
+#include "ode/system_options.hpp"
+
+using namespace flowkit;
+
+int main(int argc, char** argv)
+{
+    return io::run_tool("integrate", argc, argv, [&] {
+        cxxopts::Options opts("integrate",
+                              "Integrate ODEs with classical one-step methods.\n\n"
+                              "Reads initial conditions (the state columns, optionally traj) "
+                              "from the input, or one from --ic, and writes traj,t,<state> and H "
+                              "when the system has a Hamiltonian.\n\nExample:\n  integrate "
+                              "--system henon-heiles --method verlet --dt 0.01 --t-end 100 "
+                              "--ic 0,0.1,0.5,0 --every 100\n");
+        opts.custom_help("[OPTION...] < initial-conditions.csv");
+        io::add_common_options(opts);
+        ode::add_system_options(opts);
+        // clang-format off
+        opts.add_options("Integration")
+            ("method", "euler, midpoint, rk4, dopri5, symplectic-euler, verlet, yoshida4. "
+                       "The symplectic methods need a separable Hamiltonian.",
+             cxxopts::value<std::string>()->default_value("rk4"), "NAME")
+            ("dt", "Step size (the initial step for dopri5). When (T - t0)/H is within 1e-9 of an "
+                   "integer n, exactly n steps; else the last step is shortened to land on T.",
+             cxxopts::value<double>()->default_value("0.01"), "H")
+            ("t0", "Initial time.", cxxopts::value<double>()->default_value("0"), "T0")
+            ("t-end", "Final time (required; may be less than t0).", cxxopts::value<double>(), "T")
+            ("ic", "One initial condition, instead of reading the input.",
+             cxxopts::value<std::string>(), "V1,V2,...")
+            ("every", "Write every K-th step; the final time is always written.",
+             cxxopts::value<int>()->default_value("1"), "K")
+            ("output-dt", "Write at t0, t0 + H, t0 + 2H, ... and at T (dense output between steps).",
+             cxxopts::value<double>(), "H")
+            ("times", "Write at the times in column t of FILE (with a column traj: per trajectory).",
+             cxxopts::value<std::string>(), "FILE")
+            ("rtol", "dopri5 relative tolerance.", cxxopts::value<double>()->default_value("1e-6"), "R")
+            ("atol", "dopri5 absolute tolerance.", cxxopts::value<double>()->default_value("1e-9"), "A")
+            ("max-steps", "dopri5 step attempts per trajectory before giving up.",
+             cxxopts::value<long>()->default_value("10000000"), "N");
+        // clang-format on
+        auto args = io::parse(opts, argc, argv);
+        auto system = ode::system_from_options(args);
+        auto common = io::common_options(args, "integrate", argc, argv);
+
+        ode::IntegrateJob job;
+        job.method = args["method"].as<std::string>();
+        job.dt = args["dt"].as<double>();
+        job.t0 = args["t0"].as<double>();
+        if (!args.count("t-end"))
+            throw UsageError("--t-end is required");
+        job.t_end = args["t-end"].as<double>();
+        if (args.count("ic"))
+            job.ic = io::parse_numbers(args["ic"].as<std::string>(), "ic");
+        job.every = args["every"].as<int>();
+        if (args.count("output-dt"))
+            job.output_dt = args["output-dt"].as<double>();
+        if (args.count("times"))
+            job.times_file = args["times"].as<std::string>();
+        job.rtol = args["rtol"].as<double>();
+        job.atol = args["atol"].as<double>();
+        job.max_steps = args["max-steps"].as<long>();
+        ode::run_integrate(job, *system, common);
+    });
+}
