@@ -1,0 +1,34 @@
+// Shared fixtures: systems with exact solutions or invariants, and a helper that integrates
+// one batch to a final time with any stepper.
+#pragma once
+
+#include "ode/builtin_systems.hpp"
+#include "ode/integrate.hpp"
+#include "ode/steppers.hpp"
+
+#include <cmath>
+
+namespace flowkit::test {
+
+/// Harmonic oscillator (omega = 1) from (q, p) = (1, 0): exact state (cos t, -sin t).
+inline Mat harmonic_exact(double t) { return (Mat(1, 2) << std::cos(t), -std::sin(t)).finished(); }
+
+/// Kepler orbit with eccentricity e from pericentre: q = (1 - e, 0), p = (0, sqrt((1+e)/(1-e))).
+/// Semi-major axis 1, so the period is 2 pi.
+inline Mat kepler_pericentre(double e)
+{
+    return (Mat(1, 4) << 1 - e, 0, 0, std::sqrt((1 + e) / (1 - e))).finished();
+}
+
+/// Integrates x from t0 to t1 with fixed steps and returns the final state.
+inline Mat integrate_to(ode::Stepper& stepper, Mat x, double t0, double t1, double dt)
+{
+    ode::IntegrateSettings s;
+    s.t0 = t0;
+    s.t1 = t1;
+    s.dt = dt;
+    ode::integrate_fixed(stepper, x, s, [](const std::vector<Index>&, const Vec&, const Mat&) {});
+    return x;
+}
+
+} // namespace flowkit::test
