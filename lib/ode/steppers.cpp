@@ -3,14 +3,16 @@
 #include "core/error.hpp"
 #include "ode/dopri5.hpp"
 #include "ode/explicit_rk.hpp"
+#include "ode/implicit_rk.hpp"
 #include "ode/symplectic.hpp"
 
 namespace flowkit::ode {
 
 const std::vector<std::string>& method_names()
 {
-    static const std::vector<std::string> names = {"euler", "midpoint", "rk4", "dopri5",
-                                                   "symplectic-euler", "verlet", "yoshida4"};
+    static const std::vector<std::string> names = {
+        "euler",   "implicit-euler",   "midpoint", "implicit-midpoint", "rk4",    "dopri5",
+        "symplectic-euler", "verlet", "yoshida4", "gauss2", "gauss4", "gauss6"};
     return names;
 }
 
@@ -24,6 +26,16 @@ std::unique_ptr<Stepper> make_stepper(const std::string& method, const System& s
         return std::make_unique<ExplicitRK>(system, euler_tableau());
     if (method == "midpoint")
         return std::make_unique<ExplicitRK>(system, midpoint_tableau());
+    if (method == "implicit-euler")
+        return std::make_unique<ImplicitRK>(system, implicit_euler_tableau());
+    if (method == "implicit-midpoint")
+        return std::make_unique<ImplicitRK>(system, implicit_midpoint_tableau());
+    if (method == "gauss2")
+        return std::make_unique<ImplicitRK>(system, gauss_tableau(1));
+    if (method == "gauss4")
+        return std::make_unique<ImplicitRK>(system, gauss_tableau(2));
+    if (method == "gauss6")
+        return std::make_unique<ImplicitRK>(system, gauss_tableau(3));
     if (method == "rk4")
         return std::make_unique<ExplicitRK>(system, rk4_tableau());
     if (method == "dopri5")

@@ -21,8 +21,10 @@ int main(int argc, char** argv)
         ode::add_system_options(opts);
         // clang-format off
         opts.add_options("Integration")
-            ("method", "euler, midpoint, rk4, dopri5, symplectic-euler, verlet, yoshida4. "
-                       "The symplectic methods need a separable Hamiltonian.",
+            ("method", "euler, implicit-euler, midpoint, implicit-midpoint, rk4, dopri5, "
+                       "symplectic-euler, verlet, yoshida4, gauss2, gauss4, gauss6. The explicit "
+                       "symplectic methods need a separable Hamiltonian; the implicit ones solve "
+                       "by Newton to round-off.",
              cxxopts::value<std::string>()->default_value("rk4"), "NAME")
             ("dt", "Step size (the initial step for dopri5). When (T - t0)/H is within 1e-9 of an "
                    "integer n, exactly n steps; else the last step is shortened to land on T.",
