@@ -28,7 +28,8 @@ bench: build bench-deps
 	PATH="$(CURDIR)/$(BUILD):$$PATH" bench/run.sh
 
 man: build
-	@for t in $(TOOLS); do \
+	@export SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || date +%s); \
+	for t in $(TOOLS); do \
 	  help2man --no-info --include=man/$$t.x --output=man/$$t.1 $(BUILD)/$$t || exit 1; done
 
 clean:

@@ -54,6 +54,16 @@ extern "C" void remove_and_die(int sig)
 
 AtomicFile::AtomicFile(const std::string& path) : m_path(path)
 {
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            throw OutputError("cannot write '" + path + "': it is a directory");
+        m_direct = true;
+        m_out.open(path, std::ios::binary);
+        if (!m_out)
+            throw OutputError("cannot write '" + path + "': " + std::strerror(errno));
+        return;
+    }
     std::string pattern = path + ".tmp.XXXXXX";
     const int fd = ::mkstemp(pattern.data());
     if (fd < 0)
@@ -75,7 +85,7 @@ AtomicFile::AtomicFile(const std::string& path) : m_path(path)
 
 AtomicFile::~AtomicFile()
 {
-    if (!m_committed) {
+    if (!m_committed && !m_direct) {
         m_out.close();
         ::unlink(m_tmp.c_str());
         unregister_pending(m_tmp);
@@ -89,6 +99,10 @@ void AtomicFile::commit()
     m_out.close();
     if (!ok || m_out.fail())
         throw OutputError("cannot write '" + m_path + "'");
+    if (m_direct) {
+        m_committed = true;
+        return;
+    }
     if (std::rename(m_tmp.c_str(), m_path.c_str()) != 0)
         throw OutputError("cannot write '" + m_path + "': " + std::strerror(errno));
     unregister_pending(m_tmp);

@@ -1,5 +1,6 @@
 // Output files written atomically: a temporary file beside the target, renamed over it on
 // commit. An error, an exception or a SIGINT/SIGTERM before commit leaves no partial file.
+// A target that exists and is not a regular file (a FIFO, /dev/null) is written directly.
 #pragma once
 
 #include <fstream>
@@ -25,6 +26,7 @@ private:
     std::string m_tmp;
     std::ofstream m_out;
     bool m_committed = false;
+    bool m_direct = false; // writing straight into a FIFO or device
 };
 
 /// Writes `text` to `path` atomically.

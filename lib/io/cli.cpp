@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <thread>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace flowkit::io {
@@ -56,6 +57,18 @@ std::vector<std::string> split(const std::string& text, char sep)
     }
 }
 
+/// cxxopts's messages with ASCII quotes and a lower-case start, like ours.
+std::string plain_message(std::string what)
+{
+    for (const char* quote : {"\u2018", "\u2019"}) {
+        for (auto pos = what.find(quote); pos != std::string::npos; pos = what.find(quote))
+            what.replace(pos, std::string(quote).size(), "'");
+    }
+    if (!what.empty() && what[0] >= 'A' && what[0] <= 'Z')
+        what[0] = static_cast<char>(what[0] - 'A' + 'a');
+    return what;
+}
+
 } // namespace
 
 int run_tool(const char* name, int argc, char** argv, const std::function<void()>& body)
@@ -74,7 +87,7 @@ int run_tool(const char* name, int argc, char** argv, const std::function<void()
         std::cout << h.text << std::flush;
         return std::cout ? 0 : 73;
     } catch (const cxxopts::exceptions::exception& e) {
-        std::cerr << name << ": " << e.what() << "\nTry '" << name << " --help'.\n";
+        std::cerr << name << ": " << plain_message(e.what()) << "\nTry '" << name << " --help'.\n";
         return 64;
     } catch (const UsageError& e) {
         std::cerr << name << ": " << e.what() << "\nTry '" << name << " --help'.\n";
@@ -103,10 +116,10 @@ void add_common_options(cxxopts::Options& opts)
          cxxopts::value<std::string>(), "FILE")
         ("format", "Output format: csv or jsonl.", cxxopts::value<std::string>()->default_value("csv"),
          "FMT")
-        ("seed", "Seed of every random choice.", cxxopts::value<std::uint64_t>()->default_value("0"),
+        ("seed", "Seed of every random choice.", cxxopts::value<std::string>()->default_value("0"),
          "N")
         ("threads", "Worker threads (0: all cores); the output does not depend on it.",
-         cxxopts::value<int>()->default_value("0"), "N")
+         cxxopts::value<std::string>()->default_value("0"), "N")
         ("quiet", "Print nothing on standard error but errors.")
         ("stats", "Print the closing summary on standard error even when it is not a terminal.")
         ("provenance", "Write leading '# TOOL options...' comment lines.");
@@ -142,10 +155,14 @@ CommonOptions common_options(const cxxopts::ParseResult& args, const char* name,
     if (c.output == "-")
         c.output.clear();
     c.format = parse_format(args["format"].as<std::string>());
-    c.seed = args["seed"].as<std::uint64_t>();
-    c.threads = args["threads"].as<int>();
-    if (c.threads < 0)
-        throw UsageError("--threads must be >= 0 (got " + std::to_string(c.threads) + ")");
+    const long seed = integer_option(args, "seed");
+    if (seed < 0)
+        throw UsageError("--seed must be >= 0 (got " + std::to_string(seed) + ")");
+    c.seed = static_cast<std::uint64_t>(seed);
+    const long threads = integer_option(args, "threads");
+    if (threads < 0 || threads > 4096)
+        throw UsageError("--threads must be between 0 and 4096 (got " + std::to_string(threads) + ")");
+    c.threads = static_cast<int>(threads);
     if (c.threads == 0)
         c.threads = std::max(1u, std::thread::hardware_concurrency());
     c.quiet = args.count("quiet") > 0;
@@ -164,6 +181,9 @@ Input::Input(const std::string& path) : m_name(path.empty() ? "-" : path), m_in(
 {
     if (m_name == "-")
         return;
+    struct stat st;
+    if (::stat(m_name.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw NoInputError("cannot read '" + m_name + "': it is a directory");
     auto file = std::make_unique<std::ifstream>(m_name, std::ios::binary);
     if (!*file)
         throw NoInputError("cannot open '" + m_name + "': " + std::strerror(errno));
@@ -187,6 +207,21 @@ void Output::commit()
         m_file->commit();
     else if (!std::cout.flush())
         throw OutputError("write error");
+}
+
+double number_option(const cxxopts::ParseResult& args, const std::string& name)
+{
+    return parse_double(args[name].as<std::string>(), name);
+}
+
+long integer_option(const cxxopts::ParseResult& args, const std::string& name)
+{
+    const std::string text = args[name].as<std::string>();
+    long v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+        throw UsageError("--" + name + ": not a whole number: '" + text + "'");
+    return v;
 }
 
 std::vector<double> parse_numbers(const std::string& text, const std::string& option)

@@ -74,6 +74,12 @@ private:
     std::unique_ptr<AtomicFile> m_file;
 };
 
+/// The value of option `name` (its default when not given) as a finite number, or as a whole
+/// number; UsageError naming the option otherwise. Declare such options as strings, so that
+/// the message is ours and names the option.
+double number_option(const cxxopts::ParseResult& args, const std::string& name);
+long integer_option(const cxxopts::ParseResult& args, const std::string& name);
+
 /// "1,0.5,-2" -> numbers; UsageError naming `option` otherwise.
 std::vector<double> parse_numbers(const std::string& text, const std::string& option);
 /// "a=1,b=2" -> pairs in order; UsageError naming `option` otherwise.

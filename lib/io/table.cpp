@@ -108,6 +108,8 @@ TableReader::TableReader(std::istream& in, const std::string& source)
                 obj = nlohmann::ordered_json::parse(line);
             } catch (const nlohmann::json::parse_error& e) {
                 throw DataError("malformed JSON", m_source, m_line, static_cast<long>(e.byte));
+            } catch (const nlohmann::json::exception&) {
+                throw DataError("malformed JSON: a number out of range", m_source, m_line);
             }
             if (!obj.is_object())
                 throw DataError("a JSON Lines row must be an object", m_source, m_line, 1);
@@ -199,7 +201,7 @@ void TableReader::parse_csv_row(const std::string& line, std::vector<double>& ro
         const char* comma = std::find(p, end, ',');
         if (j >= ncol)
             throw DataError("too many fields: expected " + std::to_string(ncol), m_source, m_line,
-                            static_cast<long>(p - line.data()));
+                            static_cast<long>(p - line.data()) + 1);
         if (!parse_number(p, comma, row[j]))
             fail("not a finite number: '" + trim(std::string(p, comma)) + "'", static_cast<Index>(j));
         ++j;
@@ -221,6 +223,8 @@ void TableReader::parse_jsonl_row(const std::string& line, std::vector<double>& 
         obj = nlohmann::json::parse(line);
     } catch (const nlohmann::json::parse_error& e) {
         throw DataError("malformed JSON", m_source, m_line, static_cast<long>(e.byte));
+    } catch (const nlohmann::json::exception&) { // e.g. a number out of the range of double
+        throw DataError("malformed JSON: a number out of range", m_source, m_line);
     }
     if (!obj.is_object())
         throw DataError("a JSON Lines row must be an object", m_source, m_line, 1);

@@ -15,8 +15,8 @@ Damped::Damped(double k, double gamma) : m_k(k), m_gamma(gamma)
 void Damped::rhs(const Vec&, const Mat& x, Mat& f) const
 {
     f.resize(x.rows(), 2);
-    f.col(0) = x.col(1);
-    f.col(1) = -m_k * x.col(0) + m_gamma * x.col(1);
+    fields::damped_field(m_k, m_gamma, x.col(0).array(), x.col(1).array(), f.col(0).array(),
+                         f.col(1).array());
 }
 
 void Damped::jvp(const Vec&, const Mat&, const Mat& v, Mat& out) const
@@ -47,11 +47,9 @@ LotkaVolterra::LotkaVolterra(double alpha, double beta, double gamma, double del
 
 void LotkaVolterra::rhs(const Vec&, const Mat& x, Mat& f) const
 {
-    const auto X = x.col(0).array();
-    const auto Y = x.col(1).array();
     f.resize(x.rows(), 2);
-    f.col(0) = X * (m_alpha - m_beta * Y);
-    f.col(1) = Y * (m_delta * X - m_gamma);
+    fields::lotka_volterra_field(m_alpha, m_beta, m_gamma, m_delta, x.col(0).array(),
+                                 x.col(1).array(), f.col(0).array(), f.col(1).array());
 }
 
 void LotkaVolterra::jvp(const Vec&, const Mat& x, const Mat& v, Mat& out) const
@@ -89,11 +87,9 @@ VanDerPol::VanDerPol(double mu) : m_mu(mu)
 
 void VanDerPol::rhs(const Vec&, const Mat& x, Mat& f) const
 {
-    const auto X = x.col(0).array();
-    const auto Y = x.col(1).array();
     f.resize(x.rows(), 2);
-    f.col(0) = Y;
-    f.col(1) = m_mu * (1.0 - X.square()) * Y - X;
+    fields::van_der_pol_field(m_mu, x.col(0).array(), x.col(1).array(), f.col(0).array(),
+                              f.col(1).array());
 }
 
 void VanDerPol::jvp(const Vec&, const Mat& x, const Mat& v, Mat& out) const
@@ -128,13 +124,9 @@ Lorenz::Lorenz(double sigma, double rho, double beta) : m_sigma(sigma), m_rho(rh
 
 void Lorenz::rhs(const Vec&, const Mat& x, Mat& f) const
 {
-    const auto X = x.col(0).array();
-    const auto Y = x.col(1).array();
-    const auto Z = x.col(2).array();
     f.resize(x.rows(), 3);
-    f.col(0) = m_sigma * (Y - X);
-    f.col(1) = X * (m_rho - Z) - Y;
-    f.col(2) = X * Y - m_beta * Z;
+    fields::lorenz_field(m_sigma, m_rho, m_beta, x.col(0).array(), x.col(1).array(),
+                         x.col(2).array(), f.col(0).array(), f.col(1).array(), f.col(2).array());
 }
 
 void Lorenz::jvp(const Vec&, const Mat& x, const Mat& v, Mat& out) const

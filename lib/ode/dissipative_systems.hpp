@@ -1,6 +1,8 @@
-// Built-in systems without a canonical Hamiltonian, with analytic Jacobian products.
+// Built-in systems without a canonical Hamiltonian, with analytic Jacobian products and inline
+// one-state versions (point_rhs) for the fixed-size fast path.
 #pragma once
 
+#include "ode/builtin_fields.hpp"
 #include "ode/system.hpp"
 
 namespace flowkit::ode {
@@ -10,6 +12,11 @@ class Damped : public System
 {
 public:
     Damped(double k, double gamma);
+    static constexpr int point_dim = 2;
+    void point_rhs(const double* x, double* f) const
+    {
+        fields::damped_field(m_k, m_gamma, x[0], x[1], f[0], f[1]);
+    }
     void rhs(const Vec& t, const Mat& x, Mat& f) const override;
     void jvp(const Vec& t, const Mat& x, const Mat& v, Mat& out) const override;
     void vjp(const Vec& t, const Mat& x, const Mat& a, Mat& out) const override;
@@ -23,6 +30,11 @@ class LotkaVolterra : public System
 {
 public:
     LotkaVolterra(double alpha, double beta, double gamma, double delta);
+    static constexpr int point_dim = 2;
+    void point_rhs(const double* x, double* f) const
+    {
+        fields::lotka_volterra_field(m_alpha, m_beta, m_gamma, m_delta, x[0], x[1], f[0], f[1]);
+    }
     void rhs(const Vec& t, const Mat& x, Mat& f) const override;
     void jvp(const Vec& t, const Mat& x, const Mat& v, Mat& out) const override;
     void vjp(const Vec& t, const Mat& x, const Mat& a, Mat& out) const override;
@@ -36,6 +48,11 @@ class VanDerPol : public System
 {
 public:
     explicit VanDerPol(double mu);
+    static constexpr int point_dim = 2;
+    void point_rhs(const double* x, double* f) const
+    {
+        fields::van_der_pol_field(m_mu, x[0], x[1], f[0], f[1]);
+    }
     void rhs(const Vec& t, const Mat& x, Mat& f) const override;
     void jvp(const Vec& t, const Mat& x, const Mat& v, Mat& out) const override;
     void vjp(const Vec& t, const Mat& x, const Mat& a, Mat& out) const override;
@@ -49,6 +66,11 @@ class Lorenz : public System
 {
 public:
     Lorenz(double sigma, double rho, double beta);
+    static constexpr int point_dim = 3;
+    void point_rhs(const double* x, double* f) const
+    {
+        fields::lorenz_field(m_sigma, m_rho, m_beta, x[0], x[1], x[2], f[0], f[1], f[2]);
+    }
     void rhs(const Vec& t, const Mat& x, Mat& f) const override;
     void jvp(const Vec& t, const Mat& x, const Mat& v, Mat& out) const override;
     void vjp(const Vec& t, const Mat& x, const Mat& a, Mat& out) const override;

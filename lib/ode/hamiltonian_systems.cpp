@@ -48,7 +48,7 @@ void Pendulum::rhs(const Vec&, const Mat& x, Mat& f) const
 {
     f.resize(x.rows(), 2);
     f.col(0) = x.col(1);
-    f.col(1) = -x.col(0).array().sin();
+    fields::pendulum_grad_V(-1.0, x.col(0).array(), f.col(1).array());
 }
 
 void Pendulum::T(const Mat& p, Vec& out) const { half_square_norm(p, out); }
@@ -71,13 +71,11 @@ HenonHeiles::HenonHeiles(double lambda) : m_lambda(lambda)
 
 void HenonHeiles::rhs(const Vec&, const Mat& x, Mat& f) const
 {
-    const auto X = x.col(0).array();
-    const auto Y = x.col(1).array();
     f.resize(x.rows(), 4);
     f.col(0) = x.col(2);
     f.col(1) = x.col(3);
-    f.col(2) = -X - 2.0 * m_lambda * X * Y;
-    f.col(3) = -Y - m_lambda * (X.square() - Y.square());
+    fields::henon_heiles_grad_V(m_lambda, -1.0, x.col(0).array(), x.col(1).array(), f.col(2).array(),
+                                f.col(3).array());
 }
 
 void HenonHeiles::T(const Mat& p, Vec& out) const { half_square_norm(p, out); }
@@ -91,11 +89,9 @@ void HenonHeiles::V(const Mat& q, Vec& out) const
 
 void HenonHeiles::grad_V(const Mat& q, Mat& out) const
 {
-    const auto X = q.col(0).array();
-    const auto Y = q.col(1).array();
     out.resize(q.rows(), 2);
-    out.col(0) = X + 2.0 * m_lambda * X * Y;
-    out.col(1) = Y + m_lambda * (X.square() - Y.square());
+    fields::henon_heiles_grad_V(m_lambda, 1.0, q.col(0).array(), q.col(1).array(), out.col(0).array(),
+                                out.col(1).array());
 }
 
 void HenonHeiles::hess_V_vec(const Mat& q, const Mat& v, Mat& out) const
@@ -122,13 +118,11 @@ Kepler::Kepler(double mu) : m_mu(mu)
 
 void Kepler::rhs(const Vec&, const Mat& x, Mat& f) const
 {
-    const Eigen::ArrayXd r2 = x.col(0).array().square() + x.col(1).array().square();
-    const Eigen::ArrayXd k = m_mu / (r2 * r2.sqrt());
     f.resize(x.rows(), 4);
     f.col(0) = x.col(2);
     f.col(1) = x.col(3);
-    f.col(2) = -k * x.col(0).array();
-    f.col(3) = -k * x.col(1).array();
+    fields::kepler_grad_V(m_mu, -1.0, x.col(0).array(), x.col(1).array(), f.col(2).array(),
+                          f.col(3).array());
 }
 
 void Kepler::T(const Mat& p, Vec& out) const { half_square_norm(p, out); }
@@ -137,9 +131,9 @@ void Kepler::V(const Mat& q, Vec& out) const { out = -m_mu / q.rowwise().norm().
 
 void Kepler::grad_V(const Mat& q, Mat& out) const
 {
-    // dV/dq = mu q / r^3
-    const Eigen::ArrayXd r = q.rowwise().norm();
-    out = q.array().colwise() * (m_mu / r.cube());
+    out.resize(q.rows(), 2);
+    fields::kepler_grad_V(m_mu, 1.0, q.col(0).array(), q.col(1).array(), out.col(0).array(),
+                          out.col(1).array());
 }
 
 void Kepler::hess_V_vec(const Mat& q, const Mat& v, Mat& out) const
@@ -168,24 +162,6 @@ Dual operator*(double s, Dual x) { return {s * x.a, s * x.b}; }
 Dual operator+(double s, Dual x) { return {s + x.a, x.b}; }
 Dual sin(Dual x) { return {std::sin(x.a), std::cos(x.a) * x.b}; }
 Dual cos(Dual x) { return {std::cos(x.a), -std::sin(x.a) * x.b}; }
-using std::cos;
-using std::sin;
-
-/// grad H of the double pendulum at one state, for S = double or Dual.
-template <class S>
-void double_pendulum_grad(const S& q1, const S& q2, const S& p1, const S& p2, S g[4])
-{
-    const S d = q1 - q2;
-    const S s = sin(d), c = cos(d);
-    const S w = 1.0 + s * s; // D = 2 w
-    const S num = p1 * p1 + 2.0 * (p2 * p2) - 2.0 * (p1 * (p2 * c));
-    // d(num / 2w)/dd = (2 p1 p2 s) / (2 w) - num (2 s c) / (2 w^2)
-    const S dd = (p1 * (p2 * s)) / w - (num * (s * c)) / (w * w);
-    g[0] = dd + 2.0 * sin(q1);
-    g[1] = sin(q2) - dd;
-    g[2] = (p1 - p2 * c) / w;
-    g[3] = (2.0 * p2 - p1 * c) / w;
-}
 
 } // namespace
 
@@ -210,7 +186,7 @@ void DoublePendulum::grad_H(const Mat& x, Mat& g) const
     g.resize(x.rows(), 4);
     double gi[4];
     for (Index i = 0; i < x.rows(); ++i) {
-        double_pendulum_grad(x(i, 0), x(i, 1), x(i, 2), x(i, 3), gi);
+        fields::double_pendulum_grad_H(x(i, 0), x(i, 1), x(i, 2), x(i, 3), gi);
         for (int j = 0; j < 4; ++j)
             g(i, j) = gi[j];
     }
@@ -221,7 +197,7 @@ void DoublePendulum::hess_H_vec(const Mat& x, const Mat& v, Mat& out) const
     out.resize(x.rows(), 4);
     Dual gi[4];
     for (Index i = 0; i < x.rows(); ++i) {
-        double_pendulum_grad(Dual{x(i, 0), v(i, 0)}, Dual{x(i, 1), v(i, 1)}, Dual{x(i, 2), v(i, 2)},
+        fields::double_pendulum_grad_H(Dual{x(i, 0), v(i, 0)}, Dual{x(i, 1), v(i, 1)}, Dual{x(i, 2), v(i, 2)},
                              Dual{x(i, 3), v(i, 3)}, gi);
         for (int j = 0; j < 4; ++j)
             out(i, j) = gi[j].b;

@@ -7,7 +7,9 @@
 #include "ode/steppers.hpp"
 
 #include <cmath>
+#include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace flowkit::ode {
@@ -53,11 +55,16 @@ InitialConditions read_initial_conditions(const IntegrateJob& job, const System&
         cols.push_back(reader.require(name));
     const auto traj_col = reader.find("traj");
     std::vector<double> row, values, ids;
+    std::set<double> seen;
     while (reader.next(row)) {
         for (Index c : cols)
             values.push_back(row[static_cast<std::size_t>(c)]);
         ids.push_back(traj_col ? row[static_cast<std::size_t>(*traj_col)]
                                : static_cast<double>(ids.size()));
+        if (!seen.insert(ids.back()).second)
+            reader.fail("trajectory " + format_number(ids.back()) +
+                            " appears twice (initial conditions need distinct traj values)",
+                        *traj_col);
     }
     if (ids.empty())
         throw DataError("no initial conditions (the table has no rows)", reader.source());
@@ -109,13 +116,16 @@ void IntegrateJob::check() const
 {
     if (!(dt > 0))
         throw UsageError("--dt must be > 0 (got " + format_number(dt) + ")");
-    if (every < 1)
+    if (t0 + dt == t0 || t_end + dt == t_end)
+        throw UsageError("--dt " + format_number(dt) + " is below the resolution of t near " +
+                         format_number(std::max(std::abs(t0), std::abs(t_end))));
+    if (every < 1 || every > std::numeric_limits<int>::max())
         throw UsageError("--every must be >= 1 (got " + std::to_string(every) + ")");
-    if (output_dt < 0)
-        throw UsageError("--output-dt must be > 0 (got " + format_number(output_dt) + ")");
-    if (output_dt > 0 && !times_file.empty())
+    if (output_dt && !(*output_dt > 0))
+        throw UsageError("--output-dt must be > 0 (got " + format_number(*output_dt) + ")");
+    if (output_dt && !times_file.empty())
         throw UsageError("--output-dt and --times exclude each other");
-    if (every != 1 && (output_dt > 0 || !times_file.empty()))
+    if (every != 1 && (output_dt || !times_file.empty()))
         throw UsageError("--every does not combine with --output-dt or --times");
     if (!(rtol > 0) || !(atol > 0))
         throw UsageError("--rtol and --atol must be > 0");
@@ -134,8 +144,8 @@ void run_integrate(const IntegrateJob& job, const System& system, const io::Comm
     settings.t1 = job.t_end;
     settings.dt = job.dt;
     settings.max_steps = job.max_steps;
-    settings.output.every = job.every;
-    settings.output.output_dt = job.output_dt;
+    settings.output.every = static_cast<int>(job.every);
+    settings.output.output_dt = job.output_dt.value_or(0.0);
     if (!job.times_file.empty())
         settings.output.times = read_output_times(job, ics.traj);
 

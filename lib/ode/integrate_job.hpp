@@ -5,6 +5,7 @@
 #include "io/cli.hpp"
 #include "ode/system.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,8 @@ struct IntegrateJob
     double t0 = 0;
     double t_end = 0;
     double dt = 0.01;
-    int every = 1;
-    double output_dt = 0;   ///< > 0: write on this grid instead of every K-th step
+    long every = 1;
+    std::optional<double> output_dt; ///< write on this grid instead of every K-th step
     std::string times_file; ///< non-empty: write at these times
     double rtol = 1e-6, atol = 1e-9;
     long max_steps = 10000000;

@@ -48,7 +48,7 @@ TEST_CASE("CSV errors name file, line and column")
     CHECK(error_of("q,p\n1,2\n3,abc\n") == "not a finite number: 'abc' in column 'p' (data.csv:3:3)");
     CHECK(error_of("q,p\n1,nan\n") == "not a finite number: 'nan' in column 'p' (data.csv:2:3)");
     CHECK(error_of("q,p\n1,inf\n").find("data.csv:2:3") != std::string::npos);
-    CHECK(error_of("q,p\n1,2,3\n") == "too many fields: expected 2 (data.csv:2:4)");
+    CHECK(error_of("q,p\n1,2,3\n") == "too many fields: expected 2 (data.csv:2:5)");
     CHECK(error_of("q,p\n1\n") == "too few fields: expected 2, got 1 (data.csv:2:2)");
     CHECK(error_of("q,p\n1,\n").find("(data.csv:2:3)") != std::string::npos);
     CHECK(error_of("# only a comment\n") == "no header: the input is empty (data.csv)");

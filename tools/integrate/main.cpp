@@ -28,21 +28,21 @@ int main(int argc, char** argv)
              cxxopts::value<std::string>()->default_value("rk4"), "NAME")
             ("dt", "Step size (the initial step for dopri5). When (T - t0)/H is within 1e-9 of an "
                    "integer n, exactly n steps; else the last step is shortened to land on T.",
-             cxxopts::value<double>()->default_value("0.01"), "H")
-            ("t0", "Initial time.", cxxopts::value<double>()->default_value("0"), "T0")
-            ("t-end", "Final time (required; may be less than t0).", cxxopts::value<double>(), "T")
+             cxxopts::value<std::string>()->default_value("0.01"), "H")
+            ("t0", "Initial time.", cxxopts::value<std::string>()->default_value("0"), "T0")
+            ("t-end", "Final time (required; may be less than t0).", cxxopts::value<std::string>(), "T")
             ("ic", "One initial condition, instead of reading the input.",
              cxxopts::value<std::string>(), "V1,V2,...")
             ("every", "Write every K-th step; the final time is always written.",
-             cxxopts::value<int>()->default_value("1"), "K")
+             cxxopts::value<std::string>()->default_value("1"), "K")
             ("output-dt", "Write at t0, t0 + H, t0 + 2H, ... and at T (dense output between steps).",
-             cxxopts::value<double>(), "H")
+             cxxopts::value<std::string>(), "H")
             ("times", "Write at the times in column t of FILE (with a column traj: per trajectory).",
              cxxopts::value<std::string>(), "FILE")
-            ("rtol", "dopri5 relative tolerance.", cxxopts::value<double>()->default_value("1e-6"), "R")
-            ("atol", "dopri5 absolute tolerance.", cxxopts::value<double>()->default_value("1e-9"), "A")
+            ("rtol", "dopri5 relative tolerance.", cxxopts::value<std::string>()->default_value("1e-6"), "R")
+            ("atol", "dopri5 absolute tolerance.", cxxopts::value<std::string>()->default_value("1e-9"), "A")
             ("max-steps", "dopri5 step attempts per trajectory before giving up.",
-             cxxopts::value<long>()->default_value("10000000"), "N");
+             cxxopts::value<std::string>()->default_value("10000000"), "N");
         // clang-format on
         auto args = io::parse(opts, argc, argv);
         auto system = ode::system_from_options(args);
@@ -50,21 +50,24 @@ int main(int argc, char** argv)
 
         ode::IntegrateJob job;
         job.method = args["method"].as<std::string>();
-        job.dt = args["dt"].as<double>();
-        job.t0 = args["t0"].as<double>();
+        job.dt = io::number_option(args, "dt");
+        job.t0 = io::number_option(args, "t0");
         if (!args.count("t-end"))
             throw UsageError("--t-end is required");
-        job.t_end = args["t-end"].as<double>();
-        if (args.count("ic"))
+        job.t_end = io::number_option(args, "t-end");
+        if (args.count("ic")) {
+            if (args.count("input"))
+                throw UsageError("--ic and --input exclude each other");
             job.ic = io::parse_numbers(args["ic"].as<std::string>(), "ic");
-        job.every = args["every"].as<int>();
+        }
+        job.every = io::integer_option(args, "every");
         if (args.count("output-dt"))
-            job.output_dt = args["output-dt"].as<double>();
+            job.output_dt = io::number_option(args, "output-dt");
         if (args.count("times"))
             job.times_file = args["times"].as<std::string>();
-        job.rtol = args["rtol"].as<double>();
-        job.atol = args["atol"].as<double>();
-        job.max_steps = args["max-steps"].as<long>();
+        job.rtol = io::number_option(args, "rtol");
+        job.atol = io::number_option(args, "atol");
+        job.max_steps = io::integer_option(args, "max-steps");
         ode::run_integrate(job, *system, common);
     });
 }
