@@ -27,8 +27,9 @@ template <class X, class G> void pendulum_grad_V(double sign, const X& q, G&& g)
 template <class X, class G>
 void henon_heiles_grad_V(double lambda, double sign, const X& x, const X& y, G&& gx, G&& gy)
 {
-    gx = sign * (x + 2.0 * lambda * x * y);
-    gy = sign * (y + lambda * (x * x - y * y));
+    // Written for a short chain of dependent operations (this is the hot loop of long runs).
+    gx = sign * x + (sign * 2.0 * lambda) * (x * y);
+    gy = sign * y + (sign * lambda) * (x * x - y * y);
 }
 
 /// Kepler: dV/dq = mu q / |q|^3, times `sign`.

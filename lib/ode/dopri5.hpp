@@ -21,8 +21,8 @@ public:
     /// One trial step: k1 = F(t, x) on entry (first same as last); x_new the 5th-order result,
     /// k7 = F(t + h, x_new), err(i) the RMS over components of the 4th/5th-order difference of
     /// row i scaled by atol + rtol max(|x|, |x_new|): the step is acceptable when err <= 1.
-    void attempt(const Vec& t, const Vec& h, const Mat& x, const Mat& k1, Mat& x_new, Mat& k7,
-                 Vec& err);
+    virtual void attempt(const Vec& t, const Vec& h, const Mat& x, const Mat& k1, Mat& x_new,
+                         Mat& k7, Vec& err);
 
     /// Dense output of the last step or attempt.
     void dense(const std::vector<Index>& rows, const Vec& theta, Mat& out) const override;
@@ -30,12 +30,16 @@ public:
     /// f = F(t, x), counted.
     void eval(const Vec& t, const Mat& x, Mat& f) const;
 
-private:
+protected:
     const System& m_system;
     double m_rtol, m_atol;
-    std::array<Mat, 7> m_k;
-    Mat m_x0, m_x1, m_y;
-    Vec m_h, m_ts;
+    std::array<Mat, 7> m_k; // stages of the last attempt
+    Mat m_x0, m_x1;         // its end states (kept only for dense output)
+    Vec m_h;                // its step sizes
+
+private:
+    Mat m_y;
+    Vec m_ts;
 };
 
 } // namespace flowkit::ode

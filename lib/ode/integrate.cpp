@@ -143,7 +143,7 @@ IntegrateStats integrate_fixed(Stepper& stepper, Mat& x, const IntegrateSettings
     std::vector<Index> all(static_cast<std::size_t>(n));
     std::iota(all.begin(), all.end(), Index(0));
     Emitter emitter(s.output, n, s.t0, s.t1);
-    Vec tv = Vec::Constant(n, s.t0), hv(n);
+    Vec tv = Vec::Constant(n, s.t0);
     if (dense) {
         for (Index i = 0; i < n; ++i)
             emitter.collect_initial(i, i, s.t0);
@@ -153,25 +153,33 @@ IntegrateStats integrate_fixed(Stepper& stepper, Mat& x, const IntegrateSettings
     }
 
     const long evaluations_before = stepper.evaluations();
-    for (long k = 0; k < steps; ++k) {
-        const double ta = s.t0 + static_cast<double>(k) * h;
-        const double tb = k + 1 == steps ? s.t1 : s.t0 + static_cast<double>(k + 1) * h;
-        tv.setConstant(ta);
-        hv.setConstant(tb - ta);
-        stepper.step(tv, hv, x);
-        if (!x.allFinite())
+    // Steps go in chunks up to the next output (every-mode) or of one step (dense output), so
+    // a fast stepper keeps its state in registers in between; chunks stay short enough for
+    // the progress line.
+    constexpr long max_chunk = 1 << 16;
+    for (long k = 0; k < steps;) {
+        const long k_end = std::min({dense ? k + 1 : (k / every + 1) * every, steps, k + max_chunk});
+        const double t_end = k_end == steps ? s.t1 : s.t0 + static_cast<double>(k_end) * h;
+        // Every step has size h but the last, which lands on t1.
+        const double h_last = k_end == steps ? s.t1 - (s.t0 + static_cast<double>(steps - 1) * h) : h;
+        const long failed = stepper.steps(s.t0, h, k, k_end, h_last, x);
+        if (failed != k_end) {
+            const double tb = failed + 1 == steps ? s.t1 : s.t0 + static_cast<double>(failed + 1) * h;
             throw ComputeError("diverged: NaN or Inf in trajectory " +
                                std::to_string(first_nonfinite_row(x)) + " at t=" +
-                               format_number(tb) + " (step " + std::to_string(k + 1) + ")");
+                               format_number(tb) + " (step " + std::to_string(failed + 1) + ")");
+        }
         if (dense) {
+            const double ta = s.t0 + static_cast<double>(k) * h;
             for (Index i = 0; i < n; ++i)
-                emitter.collect(i, i, ta, tb);
+                emitter.collect(i, i, ta, t_end);
             emitter.emit(stepper, x, observe);
-        } else if ((k + 1) % every == 0 || k + 1 == steps) {
-            tv.setConstant(tb);
+        } else if (k_end % every == 0 || k_end == steps) {
+            tv.setConstant(t_end);
             observe(all, tv, x);
         }
-        if (progress && (k & 1023) == 0)
+        k = k_end;
+        if (progress)
             progress(static_cast<double>(k) / static_cast<double>(steps));
     }
     IntegrateStats stats;

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "ode/dopri5.hpp"
 #include "ode/explicit_rk.hpp"
+#include "ode/fast_steppers.hpp"
 #include "ode/implicit_rk.hpp"
 #include "ode/symplectic.hpp"
 
@@ -22,6 +23,8 @@ std::unique_ptr<Stepper> make_stepper(const std::string& method, const System& s
                                       double rtol, double atol)
 {
     using Kind = SymplecticStepper::Kind;
+    if (auto fast = make_fast_stepper(method, system, rtol, atol))
+        return fast;
     if (method == "euler")
         return std::make_unique<ExplicitRK>(system, euler_tableau());
     if (method == "midpoint")

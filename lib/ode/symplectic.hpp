@@ -18,13 +18,14 @@ public:
 protected:
     void advance(const Vec& t, const Vec& h, Mat& x) override;
 
+    Kind m_kind;
+
 private:
     /// One Verlet step of size w h: p -= w h/2 dV/dq; q += w h dT/dp; p -= w h/2 dV/dq.
     void verlet(const Vec& h, double w, Mat& x);
     void kick(const Vec& h, double w, Mat& x);  // p -= w h dV/dq(q)
     void drift(const Vec& h, double w, Mat& x); // q += w h dT/dp(p)
 
-    Kind m_kind;
     Index m_n; // degrees of freedom
     Mat m_q, m_p, m_g;
 };

@@ -2,19 +2,6 @@
 
 namespace flowkit::ode {
 
-void hermite(const Mat& x0, const Mat& f0, const Mat& x1, const Mat& f1, const Vec& h,
-             const Vec& theta, Mat& out)
-{
-    const Eigen::ArrayXd s = theta.array();
-    const Eigen::ArrayXd s2 = s.square(), s3 = s2 * s;
-    const Eigen::ArrayXd h00 = 2 * s3 - 3 * s2 + 1;
-    const Eigen::ArrayXd h10 = (s3 - 2 * s2 + s) * h.array();
-    const Eigen::ArrayXd h01 = -2 * s3 + 3 * s2;
-    const Eigen::ArrayXd h11 = (s3 - s2) * h.array();
-    out = x0.array().colwise() * h00 + f0.array().colwise() * h10 + x1.array().colwise() * h01 +
-          f1.array().colwise() * h11;
-}
-
 void SystemStepper::step(const Vec& t, const Vec& h, Mat& x)
 {
     if (m_keep_dense) {
