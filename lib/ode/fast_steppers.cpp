@@ -177,38 +177,58 @@ public:
             return Dopri5::attempt(t, h, x, k1, x_new, k7, err);
         using namespace dopri5_coefficients;
         const double hh = h(0);
-        const Point<D> x0 = x.row(0).transpose();
-        Point<D> k[7], y, x1;
-        k[0] = k1.row(0).transpose();
-        y = x0 + hh * (a21 * k[0]);
-        m_sys.point_rhs(y.data(), k[1].data());
-        y = x0 + hh * (a31 * k[0] + a32 * k[1]);
-        m_sys.point_rhs(y.data(), k[2].data());
-        y = x0 + hh * (a41 * k[0] + a42 * k[1] + a43 * k[2]);
-        m_sys.point_rhs(y.data(), k[3].data());
-        y = x0 + hh * (a51 * k[0] + a52 * k[1] + a53 * k[2] + a54 * k[3]);
-        m_sys.point_rhs(y.data(), k[4].data());
-        y = x0 + hh * (a61 * k[0] + a62 * k[1] + a63 * k[2] + a64 * k[3] + a65 * k[4]);
-        m_sys.point_rhs(y.data(), k[5].data());
-        x1 = x0 + hh * (a71 * k[0] + a73 * k[2] + a74 * k[3] + a75 * k[4] + a76 * k[5]);
-        m_sys.point_rhs(x1.data(), k[6].data());
+        double x0[D], k[7][D], y[D], x1[D];
+        for (int d = 0; d < D; ++d) {
+            x0[d] = x(0, d);
+            k[0][d] = k1(0, d);
+        }
+        // y = x0 + h (a_1 k_1 + ... + a_m k_m), the sum left to right as Dopri5::attempt does.
+        auto stage = [&](std::initializer_list<std::pair<int, double>> terms, double* out) {
+            for (int d = 0; d < D; ++d) {
+                double sum = 0;
+                bool first = true;
+                for (const auto& [j, a] : terms) {
+                    sum = first ? a * k[j][d] : sum + a * k[j][d];
+                    first = false;
+                }
+                out[d] = x0[d] + hh * sum;
+            }
+        };
+        stage({{0, a21}}, y);
+        m_sys.point_rhs(y, k[1]);
+        stage({{0, a31}, {1, a32}}, y);
+        m_sys.point_rhs(y, k[2]);
+        stage({{0, a41}, {1, a42}, {2, a43}}, y);
+        m_sys.point_rhs(y, k[3]);
+        stage({{0, a51}, {1, a52}, {2, a53}, {3, a54}}, y);
+        m_sys.point_rhs(y, k[4]);
+        stage({{0, a61}, {1, a62}, {2, a63}, {3, a64}, {4, a65}}, y);
+        m_sys.point_rhs(y, k[5]);
+        stage({{0, a71}, {2, a73}, {3, a74}, {4, a75}, {5, a76}}, x1);
+        m_sys.point_rhs(x1, k[6]);
         m_evaluations += 6;
 
-        y = hh * (e1 * k[0] + e3 * k[2] + e4 * k[3] + e5 * k[4] + e6 * k[5] + e7 * k[6]);
         double sum = 0;
-        for (int j = 0; j < D; ++j) {
-            const double scaled = y(j) / (m_atol + m_rtol * std::max(std::abs(x0(j)), std::abs(x1(j))));
-            sum = j == 0 ? scaled * scaled : sum + scaled * scaled;
+        for (int d = 0; d < D; ++d) {
+            const double e = hh * (e1 * k[0][d] + e3 * k[2][d] + e4 * k[3][d] + e5 * k[4][d] +
+                                   e6 * k[5][d] + e7 * k[6][d]);
+            const double scaled = e / (m_atol + m_rtol * std::max(std::abs(x0[d]), std::abs(x1[d])));
+            sum = d == 0 ? scaled * scaled : sum + scaled * scaled;
         }
         err.resize(1);
         err(0) = std::sqrt(sum / D);
-        x_new = x1.transpose();
-        k7 = k[6].transpose();
+        x_new.resize(1, D);
+        k7.resize(1, D);
+        for (int d = 0; d < D; ++d) {
+            x_new(0, d) = x1[d];
+            k7(0, d) = k[6][d];
+        }
 
         m_h = h;
         if (m_keep_dense) {
             for (int i = 0; i < 7; ++i)
-                m_k[static_cast<std::size_t>(i)] = k[i].transpose();
+                m_k[static_cast<std::size_t>(i)] =
+                    Eigen::Map<const Eigen::Matrix<double, 1, D>>(k[i]);
             m_x0 = x;
             m_x1 = x_new;
         }

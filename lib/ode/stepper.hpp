@@ -28,8 +28,8 @@ public:
 
     /// Steps k = k_begin, ..., k_end - 1 from t0 + k h, of size h except the last, of size
     /// h_last (h, or what lands on t1 at the end of the run). Returns the first k after which
-    /// the state holds NaN or Inf (x then holds that state), or k_end. Steppers with a fast
-    /// path override it to keep one state in registers across steps.
+    /// the state holds NaN or Inf, or k_end. Steppers with a fast path override it to keep one
+    /// state in registers across steps.
     virtual long steps(double t0, double h, long k_begin, long k_end, double h_last, Mat& x);
 
     /// Asks the stepper to keep what dense() needs (off by default: it costs a copy per step).

@@ -10,7 +10,7 @@
 
 namespace flowkit::ode {
 
-/// --system, --param, --list-systems.
+/// --system, --rhs, --hamiltonian, --vars, --param, --list-systems.
 void add_system_options(cxxopts::Options& opts);
 
 /// The system the options name. --list-systems prints the list and ends the tool (exit 0);
