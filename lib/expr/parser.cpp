@@ -74,6 +74,7 @@ private:
     const std::map<std::string, double>& m_constants;
     std::vector<Token> m_tokens;
     std::size_t m_pos = 0;
+    int m_open = 0; // parentheses opened and not yet closed
 
     const Token& peek() const { return m_tokens[m_pos]; }
     const Token& next() { return m_tokens[m_pos++]; }
@@ -94,8 +95,10 @@ private:
         case TokenKind::Number: fail(t.column, "unexpected number '" + t.text + "'");
         case TokenKind::Name: fail(t.column, "unexpected name '" + t.text + "'");
         case TokenKind::Symbol:
-            if (t.text == ")")
+            if (t.text == ")" && m_open == 0)
                 fail(t.column, "unbalanced parenthesis: ')' without a matching '('");
+            if (t.text == ")")
+                fail(t.column, "unexpected ')': an expression is missing");
             fail(t.column, "unexpected '" + t.text + "'");
         }
         fail(t.column, "unexpected token");
@@ -164,8 +167,10 @@ private:
         if (t.kind == TokenKind::Number)
             return Expr::constant(t.value);
         if (is_symbol(t, '(')) {
+            ++m_open;
             Expr e = expression();
             close(t);
+            --m_open;
             return e;
         }
         if (t.kind != TokenKind::Name)
@@ -189,6 +194,7 @@ private:
         if (!f)
             fail(name.column, "unknown function '" + name.text + "'");
         const Token open = next();
+        ++m_open;
         std::vector<Expr> args;
         if (!is_symbol(peek(), ')')) {
             args.push_back(expression());
@@ -198,6 +204,7 @@ private:
             }
         }
         close(open);
+        --m_open;
         if (static_cast<int>(args.size()) != f->arity)
             fail(name.column, "function '" + name.text + "' takes " + std::to_string(f->arity)
                                   + (f->arity == 1 ? " argument" : " arguments") + ", got "

@@ -12,11 +12,36 @@ using expr::Expr;
 
 const char* const reserved_names[] = {"traj", "t", "H", "H_err", "H_N", "logp"};
 
-void check_vars(const std::vector<std::string>& vars)
+bool is_identifier(const std::string& s)
+{
+    auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+    if (s.empty() || !alpha(s[0]))
+        return false;
+    for (char c : s)
+        if (!alpha(c) && !(c >= '0' && c <= '9'))
+            return false;
+    return true;
+}
+
+/// Variables: identifiers, not reserved, distinct; parameters: identifiers, not t, not a
+/// variable (either would be silently shadowed in the expressions).
+void check_names(const std::vector<std::string>& vars, const ParamList& params)
 {
     if (vars.empty())
         throw UsageError("--vars names no variables");
+    for (const auto& [name, value] : params) {
+        (void)value;
+        if (!is_identifier(name))
+            throw UsageError("--param: '" + name + "' is not a name (letters, digits, _)");
+        if (name == "t")
+            throw UsageError("--param: 't' is the time and cannot be a parameter");
+        for (const auto& v : vars)
+            if (v == name)
+                throw UsageError("--param: '" + name + "' is also a variable (--vars)");
+    }
     for (std::size_t i = 0; i < vars.size(); ++i) {
+        if (!is_identifier(vars[i]))
+            throw UsageError("--vars: '" + vars[i] + "' is not a name (letters, digits, _)");
         for (const char* r : reserved_names)
             if (vars[i] == r)
                 throw UsageError("--vars: '" + vars[i] + "' is a reserved column name");
@@ -69,7 +94,7 @@ RhsSystem::RhsSystem(const std::string& text, const std::vector<std::string>& va
                      const ParamList& params)
     : m_text(text)
 {
-    check_vars(vars);
+    check_names(vars, params);
     m_names = vars;
     set_params(params, m_param_names, m_param_values);
     const Index d = dim();
@@ -77,8 +102,9 @@ RhsSystem::RhsSystem(const std::string& text, const std::vector<std::string>& va
     with_t.push_back("t"); // variable d
     const std::vector<Expr> f = Expr::parse_list(text, with_t, constants_of(params));
     if (static_cast<Index>(f.size()) != d)
-        throw UsageError("--rhs has " + std::to_string(f.size()) + " expressions for " +
-                         std::to_string(d) + " variables (--vars)");
+        throw UsageError("--rhs has " + std::to_string(f.size()) +
+                         (f.size() == 1 ? " expression" : " expressions") + " for " +
+                         std::to_string(d) + (d == 1 ? " variable" : " variables") + " (--vars)");
     m_autonomous = true;
     for (const auto& e : f)
         m_autonomous = m_autonomous && !e.depends_on(d);
@@ -143,7 +169,7 @@ HamiltonianExpressionSystem::HamiltonianExpressionSystem(const std::string& text
                                                          const ParamList& params)
     : m_text(text)
 {
-    check_vars(vars);
+    check_names(vars, params);
     if (vars.size() % 2 != 0)
         throw UsageError("--hamiltonian needs an even number of --vars: q1..qn, p1..pn (got " +
                          std::to_string(vars.size()) + ")");

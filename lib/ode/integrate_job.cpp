@@ -39,7 +39,8 @@ InitialConditions read_initial_conditions(const IntegrateJob& job, const System&
     InitialConditions ics;
     if (!job.ic.empty()) {
         if (static_cast<Index>(job.ic.size()) != dim)
-            throw UsageError("--ic has " + std::to_string(job.ic.size()) + " values; the state (" +
+            throw UsageError("--ic has " + std::to_string(job.ic.size()) +
+                             (job.ic.size() == 1 ? " value" : " values") + "; the state (" +
                              join(system.names()) + ") has " + std::to_string(dim));
         ics.x = Eigen::Map<const Eigen::RowVectorXd>(job.ic.data(), dim);
         ics.traj = Vec::Zero(1);

@@ -134,10 +134,19 @@ TEST_CASE("bad expressions and variables are usage errors that point at the char
                          doctest::Contains("unknown function 'sine'"), UsageError);
     CHECK_THROWS_WITH_AS(HamiltonianExpressionSystem("p^2/2 - cos(q", {"q", "p"}, {}),
                          doctest::Contains("column 12"), UsageError);
-    CHECK_THROWS_WITH_AS(RhsSystem("p", {"q", "p"}, {}), doctest::Contains("1 expressions for 2"),
+    CHECK_THROWS_WITH_AS(RhsSystem("p", {"q", "p"}, {}), doctest::Contains("1 expression for 2 variables"),
                          UsageError);
     CHECK_THROWS_WITH_AS(HamiltonianExpressionSystem("q^2", {"q", "p", "r"}, {}),
                          doctest::Contains("even number"), UsageError);
     CHECK_THROWS_WITH_AS(RhsSystem("1; 2", {"t", "p"}, {}), doctest::Contains("reserved"),
+                         UsageError);
+    CHECK_THROWS_WITH_AS(RhsSystem("p; -q", {"q", "2p"}, {}), doctest::Contains("'2p' is not a name"),
+                         UsageError);
+    CHECK_THROWS_WITH_AS(RhsSystem("p; -q", {"q", "p"}, {{"t", 2}}),
+                         doctest::Contains("'t' is the time"), UsageError);
+    CHECK_THROWS_WITH_AS(RhsSystem("p; -q", {"q", "p"}, {{"p", 2}}),
+                         doctest::Contains("also a variable"), UsageError);
+    CHECK_THROWS_WITH_AS(RhsSystem("p; ()", {"q", "p"}, {}),
+                         doctest::Contains("unexpected ')': an expression is missing at column 5"),
                          UsageError);
 }
