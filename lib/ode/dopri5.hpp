@@ -14,6 +14,7 @@ public:
     Dopri5(const System& system, double rtol, double atol);
     std::string name() const override { return "dopri5"; }
     int order() const override { return 5; }
+    std::unique_ptr<Stepper> clone() const override { return fresh_copy(*this); }
 
     /// A step without error control (the Stepper contract).
     void step(const Vec& t, const Vec& h, Mat& x) override;

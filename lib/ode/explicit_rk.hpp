@@ -55,6 +55,7 @@ public:
     ExplicitRK(const System& system, ButcherTableau tableau);
     std::string name() const override { return m_tab.name; }
     int order() const override { return m_tab.order; }
+    std::unique_ptr<Stepper> clone() const override { return fresh_copy(*this); }
 
 protected:
     void advance(const Vec& t, const Vec& h, Mat& x) override;

@@ -78,6 +78,13 @@ Expr directional(const Expr& f, Index dim, Index first_w)
     return sum;
 }
 
+/// Evaluation buffers, one set per thread (a workspace serves any Program).
+expr::Program::Workspace& thread_workspace()
+{
+    thread_local expr::Program::Workspace ws;
+    return ws;
+}
+
 nlohmann::ordered_json params_json(const std::vector<std::string>& names, const Vec& values)
 {
     nlohmann::ordered_json p = nlohmann::ordered_json::object();
@@ -147,7 +154,7 @@ void RhsSystem::run(const expr::Program& p, const Mat& x, const Vec& t, const Ma
     std::vector<double*> cols;
     for (Index j = 0; j < d; ++j)
         cols.push_back(out.col(j).data());
-    p.eval(in.data(), n, cols.data(), m_ws);
+    p.eval(in.data(), n, cols.data(), thread_workspace());
 }
 
 void RhsSystem::rhs(const Vec& t, const Mat& x, Mat& f) const { run(m_f, x, t, nullptr, f); }
@@ -218,7 +225,7 @@ void HamiltonianExpressionSystem::run(const expr::Program& p, const Mat& x, cons
     std::vector<double*> cols;
     for (Index j = 0; j < out.cols(); ++j)
         cols.push_back(out.col(j).data());
-    p.eval(in.data(), x.rows(), cols.data(), m_ws);
+    p.eval(in.data(), x.rows(), cols.data(), thread_workspace());
 }
 
 void HamiltonianExpressionSystem::H(const Mat& x, Vec& h) const

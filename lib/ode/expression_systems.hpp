@@ -1,7 +1,8 @@
 // User-defined systems given by expressions (CLI.md "Choosing a system"): a vector field
 // --rhs "E1; E2; ..." over --vars (t and parameters may appear), or a canonical Hamiltonian
 // --hamiltonian "E" over --vars q1..qn,p1..pn. Derivatives are symbolic (lib/expr) and every
-// function is evaluated over the whole batch at once.
+// function is evaluated over the whole batch at once. Evaluation is thread-safe (one
+// workspace per thread).
 #pragma once
 
 #include "expr/program.hpp"
@@ -34,7 +35,6 @@ private:
     expr::Program m_f;   // (x, t) -> F
     expr::Program m_jvp; // (x, t, v) -> (dF/dx) v
     expr::Program m_vjp; // (x, t, a) -> (dF/dx)^T a
-    mutable expr::Program::Workspace m_ws;
 };
 
 class HamiltonianExpressionSystem : public HamiltonianSystem
@@ -62,7 +62,6 @@ private:
     expr::Program m_hess;   // (x, v) -> Hess v
     expr::Program m_grad_v; // q -> dV/dq   (separable only)
     expr::Program m_grad_t; // p -> dT/dp   (separable only)
-    mutable expr::Program::Workspace m_ws;
 };
 
 } // namespace flowkit::ode

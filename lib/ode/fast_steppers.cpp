@@ -33,8 +33,11 @@ template <int S, int D>
 inline void stage_state(const double* x, const double* w, int count, double h,
                         const double (&k)[S][D], double* out)
 {
+    // Fully unrolled, so the tableau's coefficients (and its zeros) are compile-time constants.
+#pragma GCC unroll 16
     for (int d = 0; d < D; ++d) {
         double v = x[d];
+#pragma GCC unroll 16
         for (int j = 0; j < S && j < count; ++j)
             if (w[j] != 0.0)
                 v = v + (w[j] * h) * k[j][d];
@@ -70,6 +73,7 @@ public:
     static constexpr int D = Sys::point_dim;
     static constexpr int S = std::decay_t<decltype(C)>::stages;
     explicit FastExplicitRK(const Sys& sys) : ExplicitRK(sys, make_tableau(C)), m_sys(sys) {}
+    std::unique_ptr<Stepper> clone() const override { return fresh_copy(*this); }
 
 protected:
     void advance(const Vec& t, const Vec& h, Mat& x) override
@@ -98,6 +102,7 @@ private:
     {
         double k[S][D], y[D];
         m_sys.point_rhs(x0, k[0]);
+#pragma GCC unroll 16
         for (int i = 1; i < S; ++i) {
             stage_state(x0, C.a[i], i, hh, k, y);
             m_sys.point_rhs(y, k[i]);
@@ -117,6 +122,7 @@ template <class Sys> class FastSymplectic final : public SymplecticStepper
 public:
     static constexpr int N = Sys::point_dim / 2;
     FastSymplectic(const Sys& sys, Kind kind) : SymplecticStepper(sys, kind), m_sys(sys) {}
+    std::unique_ptr<Stepper> clone() const override { return fresh_copy(*this); }
 
 protected:
     void advance(const Vec& t, const Vec& h, Mat& x) override
@@ -169,6 +175,7 @@ template <class Sys> class FastDopri5 final : public Dopri5
 public:
     static constexpr int D = Sys::point_dim;
     FastDopri5(const Sys& sys, double rtol, double atol) : Dopri5(sys, rtol, atol), m_sys(sys) {}
+    std::unique_ptr<Stepper> clone() const override { return fresh_copy(*this); }
 
     void attempt(const Vec& t, const Vec& h, const Mat& x, const Mat& k1, Mat& x_new, Mat& k7,
                  Vec& err) override

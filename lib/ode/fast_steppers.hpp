@@ -1,7 +1,8 @@
 // The fixed-size fast path (DESIGN.md "Integrators"): a single trajectory of a small built-in
 // system is stepped with fixed-size Eigen vectors and the system's inlined one-state formulas,
-// as fast as hand-written code. Batches take the general path of the same stepper, and the
-// fast path gives the same bits as the general one.
+// as fast as hand-written code. Batches take the general path of the same stepper; the two
+// compute the same formulas in the same order and agree to round-off (the compiler may fuse
+// multiply-adds differently in each).
 #pragma once
 
 #include "ode/stepper.hpp"

@@ -22,6 +22,7 @@ public:
                int max_iterations = 30);
     std::string name() const override { return m_tab.name; }
     int order() const override { return m_tab.order; }
+    std::unique_ptr<Stepper> clone() const override { return fresh_copy(*this); }
 
 protected:
     /// ComputeError with the time when Newton does not converge or the state is not finite.

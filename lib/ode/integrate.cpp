@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <thread>
 
 namespace flowkit::ode {
 
@@ -107,6 +108,36 @@ private:
     Mat m_x;
 };
 
+/// Stepper::steps over the rows of x split among worker threads, each with its own stepper;
+/// rows are independent, so the result does not depend on the split. Returns the first step
+/// after which some state is not finite, or k_end; rethrows what a worker threw.
+long parallel_steps(std::vector<std::unique_ptr<Stepper>>& workers, double t0, double h,
+                    long k_begin, long k_end, double h_last, Mat& x)
+{
+    const Index n = x.rows(), parts = static_cast<Index>(workers.size());
+    std::vector<long> failed(workers.size(), k_end);
+    std::vector<std::exception_ptr> errors(workers.size());
+    std::vector<std::thread> pool;
+    for (Index p = 0; p < parts; ++p)
+        pool.emplace_back([&, p] {
+            const Index r0 = n * p / parts, rows = n * (p + 1) / parts - r0;
+            try {
+                Mat part = x.middleRows(r0, rows);
+                failed[static_cast<std::size_t>(p)] =
+                    workers[static_cast<std::size_t>(p)]->steps(t0, h, k_begin, k_end, h_last, part);
+                x.middleRows(r0, rows) = part;
+            } catch (...) {
+                errors[static_cast<std::size_t>(p)] = std::current_exception();
+            }
+        });
+    for (auto& thread : pool)
+        thread.join();
+    for (const auto& e : errors)
+        if (e)
+            std::rethrow_exception(e);
+    return *std::min_element(failed.begin(), failed.end());
+}
+
 /// Number of fixed steps of size dt over [t0, t1] (CLI.md's --dt rule).
 long fixed_step_count(double span, double dt)
 {
@@ -157,6 +188,12 @@ IntegrateStats integrate_fixed(Stepper& stepper, Mat& x, const IntegrateSettings
     }
 
     const long evaluations_before = stepper.evaluations();
+    // Large batches are split among threads (at least 64 rows each), for chunks of at least
+    // 10^5 row-steps, so that starting the threads is paid back.
+    std::vector<std::unique_ptr<Stepper>> workers;
+    const Index parts = dense ? 1 : std::min<Index>(std::max(1, s.threads), n / 64);
+    for (Index p = 0; parts > 1 && p < parts; ++p)
+        workers.push_back(stepper.clone());
     // Steps go in chunks up to the next output (every-mode) or of one step (dense output), so
     // a fast stepper keeps its state in registers in between; chunks stay short enough for
     // the progress line.
@@ -166,7 +203,9 @@ IntegrateStats integrate_fixed(Stepper& stepper, Mat& x, const IntegrateSettings
         const double t_end = k_end == steps ? s.t1 : s.t0 + static_cast<double>(k_end) * h;
         // Every step has size h but the last, which lands on t1.
         const double h_last = k_end == steps ? s.t1 - (s.t0 + static_cast<double>(steps - 1) * h) : h;
-        const long failed = stepper.steps(s.t0, h, k, k_end, h_last, x);
+        const long failed = parts > 1 && (k_end - k) * n >= 100000
+                                ? parallel_steps(workers, s.t0, h, k, k_end, h_last, x)
+                                : stepper.steps(s.t0, h, k, k_end, h_last, x);
         if (failed != k_end) {
             const double tb = failed + 1 == steps ? s.t1 : s.t0 + static_cast<double>(failed + 1) * h;
             throw ComputeError("diverged: NaN or Inf in trajectory " +
@@ -189,6 +228,8 @@ IntegrateStats integrate_fixed(Stepper& stepper, Mat& x, const IntegrateSettings
     IntegrateStats stats;
     stats.steps = steps * n;
     stats.evaluations = stepper.evaluations() - evaluations_before;
+    for (const auto& w : workers)
+        stats.evaluations += w->evaluations();
     return stats;
 }
 

@@ -18,6 +18,7 @@ struct IntegrateSettings
     double dt = 0.01;           ///< step size; the initial step of dopri5
     OutputSchedule output;
     long max_steps = 10000000;  ///< dopri5: step attempts per trajectory
+    int threads = 1;            ///< fixed steps: worker threads for large batches (same output)
 };
 
 struct IntegrateStats

@@ -145,6 +145,7 @@ void run_integrate(const IntegrateJob& job, const System& system, const io::Comm
     settings.t1 = job.t_end;
     settings.dt = job.dt;
     settings.max_steps = job.max_steps;
+    settings.threads = common.threads;
     settings.output.every = static_cast<int>(job.every);
     settings.output.output_dt = job.output_dt.value_or(0.0);
     if (!job.times_file.empty())

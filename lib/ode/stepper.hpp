@@ -5,6 +5,7 @@
 
 #include "core/eigen.hpp"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ public:
 
     virtual std::string name() const = 0;
     virtual int order() const = 0;
+    /// An independent copy (its own buffers) for another thread; evaluations restart at 0.
+    virtual std::unique_ptr<Stepper> clone() const = 0;
 
     /// Advances row i of x from time t(i) by h(i) (n x dim; t, h: n).
     virtual void step(const Vec& t, const Vec& h, Mat& x) = 0;
@@ -37,11 +40,20 @@ public:
 
     /// Vector-field evaluations so far, counted per row (a flow map counts its evaluations).
     long evaluations() const { return m_evaluations; }
+    void reset_evaluations() { m_evaluations = 0; }
 
 protected:
     bool m_keep_dense = false;
     mutable long m_evaluations = 0;
 };
+
+/// A copy of `s` with its evaluation count reset: the body of every clone().
+template <class S> std::unique_ptr<Stepper> fresh_copy(const S& s)
+{
+    auto copy = std::make_unique<S>(s);
+    copy->reset_evaluations();
+    return copy;
+}
 
 /// Cubic Hermite interpolation between (x0, f0) and (x1, f1) over a step of size h, the dense
 /// output of steppers without an interpolant of their own.

@@ -14,6 +14,7 @@ public:
     SymplecticStepper(const System& system, Kind kind);
     std::string name() const override;
     int order() const override;
+    std::unique_ptr<Stepper> clone() const override { return fresh_copy(*this); }
 
 protected:
     void advance(const Vec& t, const Vec& h, Mat& x) override;

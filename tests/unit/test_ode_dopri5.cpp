@@ -98,11 +98,12 @@ TEST_CASE("dopri5: each trajectory keeps its own step size")
             easy_in_batch.push_back(both.x[k]);
             t_in_batch.push_back(both.t[k]);
         }
-    // The easy orbit is stepped exactly as when it is alone: same times, same bits.
+    // The easy orbit is stepped exactly as when it is alone: same step times, same states (up
+    // to how the compiler fuses multiply-adds for one row or two).
     REQUIRE(easy_in_batch.size() == easy.x.size());
     for (std::size_t k = 0; k < easy.x.size(); ++k) {
         CHECK(t_in_batch[k] == easy.t[k]);
-        CHECK((easy_in_batch[k] - easy.x[k]).norm() == 0.0);
+        CHECK((easy_in_batch[k] - easy.x[k]).norm() <= 1e-14);
     }
     // ... and needs far fewer steps than the eccentric one.
     CHECK(easy.stats.steps * 2 < both.stats.steps - easy.stats.steps);

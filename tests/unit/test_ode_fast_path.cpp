@@ -1,4 +1,4 @@
-// The fixed-size fast path gives the same bits as the general batch path.
+// The fixed-size fast path agrees with the general batch path to round-off.
 #include "ode/dopri5.hpp"
 #include "ode/explicit_rk.hpp"
 #include "ode/fast_steppers.hpp"
@@ -33,7 +33,7 @@ std::unique_ptr<Stepper> general_stepper(const std::string& method, const System
 
 } // namespace
 
-TEST_CASE("fast path: every built-in system and explicit method, same bits as the batch path")
+TEST_CASE("fast path: every built-in system and explicit method, as the batch path to round-off")
 {
     const char* systems[] = {"harmonic", "damped", "pendulum", "henon-heiles", "kepler",
                              "lotka-volterra", "van-der-pol", "lorenz", "double-pendulum"};
@@ -62,7 +62,9 @@ TEST_CASE("fast path: every built-in system and explicit method, same bits as th
                 integrate_fixed(*fast, a, s, ignore);
                 integrate_fixed(*general, b, s, ignore);
             }
-            CHECK((a - b).norm() == 0.0);
+            // Same formulas in the same order: only fused multiply-adds may differ, ~1e-16 per
+            // step (grown ~20x by Lorenz's chaos over t = 3); a wrong coefficient gives ~1e-3.
+            CHECK((a - b).norm() <= 1e-12 * std::max(1.0, b.norm()));
             CHECK(fast->evaluations() == general->evaluations());
         }
     }

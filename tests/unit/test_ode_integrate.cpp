@@ -97,3 +97,33 @@ TEST_CASE("a diverging run stops with the time where it diverged")
     CHECK_THROWS_WITH_AS(run("rk4", blowup, Mat::Ones(1, 1), s), doctest::Contains("at t=1."),
                          ComputeError);
 }
+
+TEST_CASE("worker threads: the same bits and counts as one thread; errors cross threads")
+{
+    const auto sys = make_builtin_system("kepler");
+    Mat x0 = Mat::Random(300, 4) * 0.2;
+    x0.col(0).array() += 1.0;
+    x0.col(3).array() += 1.0;
+    IntegrateSettings s;
+    s.t1 = 20;
+    s.dt = 0.01; // 2000 steps x 300 rows: chunks big enough for threads
+    s.output.every = 500;
+    auto one = make_stepper("rk4", *sys);
+    auto two = make_stepper("rk4", *sys);
+    Mat a = x0, b = x0;
+    const auto ignore = [](const std::vector<Index>&, const Vec&, const Mat&) {};
+    const IntegrateStats sa = integrate_fixed(*one, a, s, ignore);
+    s.threads = 2;
+    const IntegrateStats sb = integrate_fixed(*two, b, s, ignore);
+    CHECK((a - b).norm() == 0.0);
+    CHECK(sa.evaluations == sb.evaluations);
+    CHECK(sb.evaluations == 4 * 2000 * 300);
+
+    // A Newton failure inside a worker thread reaches the caller as the same ComputeError.
+    test::Blowup blowup;
+    auto gauss = make_stepper("gauss4", blowup);
+    Mat ones = Mat::Ones(400, 1);
+    s.t1 = 1000;
+    s.dt = 2.0;
+    CHECK_THROWS_AS(integrate_fixed(*gauss, ones, s, ignore), ComputeError);
+}

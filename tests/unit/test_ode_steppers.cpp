@@ -44,7 +44,8 @@ TEST_CASE("a batch steps each row as if alone, and backward integration returns"
     const Mat together = test::integrate_to(*stepper, batch, 0, 3, 0.01);
     for (Index i = 0; i < 3; ++i) {
         const Mat alone = test::integrate_to(*stepper, batch.row(i), 0, 3, 0.01);
-        CHECK((alone - together.row(i)).norm() == 0.0);
+        // Alone it takes the fixed-size fast path; only fused multiply-adds may differ.
+        CHECK((alone - together.row(i)).norm() <= 1e-14);
     }
     // Forward then backward with a 4th-order method: back to the start up to O(h^4) T.
     const Mat back = test::integrate_to(*stepper, together, 3, 0, 0.01);
