@@ -85,12 +85,34 @@ expr::Program::Workspace& thread_workspace()
     return ws;
 }
 
-nlohmann::ordered_json params_json(const std::vector<std::string>& names, const Vec& values)
+/// {key: text, "vars": [...], "params": {...}}: how a user system was given, for model files.
+nlohmann::ordered_json expression_json(const char* key, const std::string& text,
+                                       const std::vector<std::string>& vars,
+                                       const std::vector<std::string>& param_names,
+                                       const Vec& param_values)
 {
-    nlohmann::ordered_json p = nlohmann::ordered_json::object();
-    for (std::size_t i = 0; i < names.size(); ++i)
-        p[names[i]] = values(static_cast<Index>(i));
-    return p;
+    nlohmann::ordered_json j;
+    j[key] = text;
+    j["vars"] = vars;
+    j["params"] = nlohmann::ordered_json::object();
+    for (std::size_t i = 0; i < param_names.size(); ++i)
+        j["params"][param_names[i]] = param_values(static_cast<Index>(i));
+    return j;
+}
+
+/// out (n x outputs) = p over the batch whose variables are the columns of `inputs`, in order.
+void evaluate(const expr::Program& p, std::initializer_list<Eigen::Ref<const Mat>> inputs, Index n,
+              Mat& out)
+{
+    std::vector<const double*> in;
+    for (const auto& m : inputs)
+        for (Index j = 0; j < m.cols(); ++j)
+            in.push_back(m.col(j).data());
+    out.resize(n, p.n_outputs());
+    std::vector<double*> cols;
+    for (Index j = 0; j < out.cols(); ++j)
+        cols.push_back(out.col(j).data());
+    p.eval(in.data(), n, cols.data(), thread_workspace());
 }
 
 } // namespace
@@ -133,40 +155,22 @@ RhsSystem::RhsSystem(const std::string& text, const std::vector<std::string>& va
 
 nlohmann::ordered_json RhsSystem::describe() const
 {
-    nlohmann::ordered_json j;
-    j["rhs"] = m_text;
-    j["vars"] = m_names;
-    j["params"] = params_json(m_param_names, m_param_values);
-    return j;
+    return expression_json("rhs", m_text, m_names, m_param_names, m_param_values);
 }
 
-void RhsSystem::run(const expr::Program& p, const Mat& x, const Vec& t, const Mat* w, Mat& out) const
+void RhsSystem::rhs(const Vec& t, const Mat& x, Mat& f) const
 {
-    const Index n = x.rows(), d = dim();
-    std::vector<const double*> in;
-    for (Index j = 0; j < d; ++j)
-        in.push_back(x.col(j).data());
-    in.push_back(t.data());
-    if (w)
-        for (Index j = 0; j < d; ++j)
-            in.push_back(w->col(j).data());
-    out.resize(n, d);
-    std::vector<double*> cols;
-    for (Index j = 0; j < d; ++j)
-        cols.push_back(out.col(j).data());
-    p.eval(in.data(), n, cols.data(), thread_workspace());
+    evaluate(m_f, {x, t}, x.rows(), f);
 }
-
-void RhsSystem::rhs(const Vec& t, const Mat& x, Mat& f) const { run(m_f, x, t, nullptr, f); }
 
 void RhsSystem::jvp(const Vec& t, const Mat& x, const Mat& v, Mat& out) const
 {
-    run(m_jvp, x, t, &v, out);
+    evaluate(m_jvp, {x, t, v}, x.rows(), out);
 }
 
 void RhsSystem::vjp(const Vec& t, const Mat& x, const Mat& a, Mat& out) const
 {
-    run(m_vjp, x, t, &a, out);
+    evaluate(m_vjp, {x, t, a}, x.rows(), out);
 }
 
 // ---------------------------------------------------------------- --hamiltonian
@@ -205,48 +209,31 @@ HamiltonianExpressionSystem::HamiltonianExpressionSystem(const std::string& text
 
 nlohmann::ordered_json HamiltonianExpressionSystem::describe() const
 {
-    nlohmann::ordered_json j;
-    j["hamiltonian"] = m_text;
-    j["vars"] = m_names;
-    j["params"] = params_json(m_param_names, m_param_values);
-    return j;
-}
-
-void HamiltonianExpressionSystem::run(const expr::Program& p, const Mat& x, const Mat* w,
-                                      Mat& out) const
-{
-    std::vector<const double*> in;
-    for (Index j = 0; j < x.cols(); ++j)
-        in.push_back(x.col(j).data());
-    if (w)
-        for (Index j = 0; j < w->cols(); ++j)
-            in.push_back(w->col(j).data());
-    out.resize(x.rows(), p.n_outputs());
-    std::vector<double*> cols;
-    for (Index j = 0; j < out.cols(); ++j)
-        cols.push_back(out.col(j).data());
-    p.eval(in.data(), x.rows(), cols.data(), thread_workspace());
+    return expression_json("hamiltonian", m_text, m_names, m_param_names, m_param_values);
 }
 
 void HamiltonianExpressionSystem::H(const Mat& x, Vec& h) const
 {
     Mat out;
-    run(m_h, x, nullptr, out);
+    evaluate(m_h, {x}, x.rows(), out);
     h = out.col(0);
 }
 
-void HamiltonianExpressionSystem::grad_H(const Mat& x, Mat& g) const { run(m_grad, x, nullptr, g); }
+void HamiltonianExpressionSystem::grad_H(const Mat& x, Mat& g) const
+{
+    evaluate(m_grad, {x}, x.rows(), g);
+}
 
 void HamiltonianExpressionSystem::hess_H_vec(const Mat& x, const Mat& v, Mat& out) const
 {
-    run(m_hess, x, &v, out);
+    evaluate(m_hess, {x, v}, x.rows(), out);
 }
 
 void HamiltonianExpressionSystem::grad_V(const Mat& q, Mat& out) const
 {
     if (!m_separable)
         System::grad_V(q, out);
-    run(m_grad_v, q, nullptr, out);
+    evaluate(m_grad_v, {q}, q.rows(), out);
 }
 
 void HamiltonianExpressionSystem::grad_T(const Mat& p, Mat& out) const
@@ -254,7 +241,7 @@ void HamiltonianExpressionSystem::grad_T(const Mat& p, Mat& out) const
     if (!m_separable)
         System::grad_T(p, out);
     const Mat padded = (Mat(p.rows(), 2 * p.cols()) << Mat::Zero(p.rows(), p.cols()), p).finished();
-    run(m_grad_t, padded, nullptr, out);
+    evaluate(m_grad_t, {padded}, p.rows(), out);
 }
 
 } // namespace flowkit::ode

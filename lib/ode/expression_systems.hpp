@@ -27,9 +27,6 @@ public:
     void vjp(const Vec& t, const Mat& x, const Mat& a, Mat& out) const override;
 
 private:
-    /// out = program(x, t[, w]) over the batch, column by column without copies.
-    void run(const expr::Program& p, const Mat& x, const Vec& t, const Mat* w, Mat& out) const;
-
     std::string m_text;
     bool m_autonomous;
     expr::Program m_f;   // (x, t) -> F
@@ -52,9 +49,6 @@ public:
     void grad_V(const Mat& q, Mat& out) const override;
 
 private:
-    /// out = program(columns of x, then of w) over the batch.
-    void run(const expr::Program& p, const Mat& x, const Mat* w, Mat& out) const;
-
     std::string m_text;
     bool m_separable;
     expr::Program m_h;      // x -> H

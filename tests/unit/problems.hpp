@@ -31,4 +31,17 @@ inline Mat integrate_to(ode::Stepper& stepper, Mat x, double t0, double t1, doub
     return x;
 }
 
+/// log2(e(h) / e(h/2)) for `method` on the harmonic oscillator from (1, 0) to t = 2, with e the
+/// distance to the exact solution: the observed order of convergence.
+inline double observed_order_harmonic(const char* method, double h)
+{
+    const auto sys = ode::make_builtin_system("harmonic");
+    auto stepper = ode::make_stepper(method, *sys);
+    const double T = 2.0;
+    const Mat x0 = (Mat(1, 2) << 1, 0).finished();
+    const double e1 = (integrate_to(*stepper, x0, 0, T, h) - harmonic_exact(T)).norm();
+    const double e2 = (integrate_to(*stepper, x0, 0, T, h / 2) - harmonic_exact(T)).norm();
+    return std::log2(e1 / e2);
+}
+
 } // namespace flowkit::test
