@@ -2,9 +2,9 @@
 BUILD   ?= build
 JOBS    ?= $(shell nproc)
 CMAKE_FLAGS ?=
-DEPS       = g++ cmake make libeigen3-dev libcxxopts-dev nlohmann-json3-dev doctest-dev help2man
+DEPS       = g++ cmake make libeigen3-dev libcxxopts-dev nlohmann-json3-dev doctest-dev help2man time
 BENCH_DEPS = libboost-dev python3-torch python3-scipy python3-numpy libopenblas0-openmp
-TOOLS      = integrate
+TOOLS      = integrate poincare
 
 .PHONY: deps build test demo bench bench-deps man clean
 

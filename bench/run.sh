@@ -74,6 +74,18 @@ integrate --system henon-heiles --method rk4 --dt 0.01 --t-end 100 -i "$work/ics
 t_whole=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
 rows+=("1000 ICs, whole command|1000 separate integrate runs|$t_whole|$t_loop|$(ratio "$t_loop" "$t_whole" "%.0fx faster")|-|-")
 
+# 5. poincare streaming 10^7 rows (a harmonic orbit, 0.01 apart): rows per second and peak
+#    memory, against reading the same file with wc -l.
+integrate --system harmonic --method rk4 --dt 0.01 --t-end 100000 --ic 1,0 --quiet > "$work/long.csv"
+/usr/bin/time -f "%e %M" -o "$work/poincare.time" poincare --plane q=0 --system harmonic \
+    -i "$work/long.csv" --quiet > "$work/section.csv"
+read -r t_section rss_kb < "$work/poincare.time"
+start=$(date +%s.%N)
+wc -l < "$work/long.csv" > /dev/null
+t_wc=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+rows+=("poincare, 10^7 rows|wc -l on the same file|$t_section|$t_wc|$(ratio "$t_section" "$t_wc" "%.0fx the time") ($((rss_kb / 1024)) MB)|-|-")
+rm -f "$work/long.csv"
+
 printf '%-26s %-31s %11s %11s %21s %9s %9s\n' benchmark reference 'flowkit(s)' 'ref(s)' result target 'max diff'
 for r in "${rows[@]}"; do
     IFS='|' read -r name ref a b result target diff <<< "$r"
