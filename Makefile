@@ -3,6 +3,7 @@ BUILD   ?= build
 JOBS    ?= $(shell nproc)
 CMAKE_FLAGS ?=
 DEPS       = g++ cmake make libeigen3-dev libcxxopts-dev nlohmann-json3-dev doctest-dev help2man time
+EXTRAS     = gnuplot-nox parallel
 BENCH_DEPS = libboost-dev python3-torch python3-scipy python3-numpy libopenblas0-openmp
 TOOLS      = integrate poincare
 
@@ -10,6 +11,7 @@ TOOLS      = integrate poincare
 
 deps:
 	@.ci/install-deps $(DEPS)
+	@.ci/install-deps $(EXTRAS) || echo "optional extras not installed: $(EXTRAS) (examples/ need them)"
 
 build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null

@@ -31,17 +31,31 @@ std::string shell_quoted(const std::string& arg)
     return q + "'";
 }
 
-double parse_double(const std::string& text, const std::string& option)
+/// The finite number `text` spells (an optional leading '+' allowed), or false.
+bool to_number(const std::string& text, double& v)
 {
-    double v = 0;
     const char* first = text.data();
     const char* last = first + text.size();
     if (first < last && *first == '+')
         ++first;
     const auto [end, ec] = std::from_chars(first, last, v);
-    if (text.empty() || ec != std::errc() || end != last || !std::isfinite(v))
+    return !text.empty() && ec == std::errc() && end == last && std::isfinite(v);
+}
+
+double parse_double(const std::string& text, const std::string& option)
+{
+    double v = 0;
+    if (!to_number(text, v))
         throw UsageError("--" + option + ": not a finite number: '" + text + "'");
     return v;
+}
+
+std::string trimmed(const std::string& text)
+{
+    const auto first = text.find_first_not_of(" \t");
+    if (first == std::string::npos)
+        return "";
+    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
 std::vector<std::string> split(const std::string& text, char sep)
@@ -243,6 +257,36 @@ std::vector<std::pair<std::string, double>> parse_assignments(const std::string&
         pairs.emplace_back(part.substr(0, eq), parse_double(part.substr(eq + 1), option));
     }
     return pairs;
+}
+
+std::vector<Range> parse_ranges(const std::string& text, const std::string& option)
+{
+    std::vector<Range> ranges;
+    for (const auto& raw : split(text, ',')) {
+        const std::string part = trimmed(raw);
+        const auto eq = part.find('=');
+        const auto colon = part.find(':', eq == std::string::npos ? 0 : eq);
+        Range r;
+        if (eq != std::string::npos)
+            r.name = trimmed(part.substr(0, eq));
+        if (r.name.empty() || colon == std::string::npos)
+            throw UsageError("--" + option + ": expected NAME=LO:HI, got '" + part + "'");
+        const std::string lo = trimmed(part.substr(eq + 1, colon - eq - 1));
+        const std::string hi = trimmed(part.substr(colon + 1));
+        for (const auto* bound : {&lo, &hi})
+            if (!to_number(*bound, bound == &lo ? r.lo : r.hi))
+                throw UsageError("--" + option + ": " + part + ": not a finite number: '" +
+                                 *bound + "'");
+        if (!(r.lo <= r.hi)) // LO = HI fixes the value
+            throw UsageError("--" + option + ": " + part + ": LO must not exceed HI");
+        if (!std::isfinite(r.hi - r.lo))
+            throw UsageError("--" + option + ": " + part + ": HI - LO is too large");
+        for (const auto& seen : ranges)
+            if (seen.name == r.name)
+                throw UsageError("--" + option + ": " + r.name + " has two ranges");
+        ranges.push_back(r);
+    }
+    return ranges;
 }
 
 std::vector<std::string> parse_names(const std::string& text, const std::string& option)

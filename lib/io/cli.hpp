@@ -85,6 +85,17 @@ std::vector<double> parse_numbers(const std::string& text, const std::string& op
 /// "a=1,b=2" -> pairs in order; UsageError naming `option` otherwise.
 std::vector<std::pair<std::string, double>> parse_assignments(const std::string& text,
                                                               const std::string& option);
+/// A range LO < HI of one named variable, as in --domain "x=-1:1".
+struct Range
+{
+    std::string name;
+    double lo = 0;
+    double hi = 0;
+};
+/// "a=lo:hi,b=lo:hi,..." -> ranges in order (spaces around names and numbers are ignored).
+/// UsageError naming `option` and the entry for an entry that is not NAME=LO:HI, a bound that
+/// is not a finite number, LO >= HI, HI - LO not finite, or a name given twice.
+std::vector<Range> parse_ranges(const std::string& text, const std::string& option);
 /// "a" or "a,b,c" -> names (empty entries are a UsageError).
 std::vector<std::string> parse_names(const std::string& text, const std::string& option);
 

@@ -28,15 +28,22 @@ std::string join(const std::vector<std::string>& names)
 
 struct InitialConditions
 {
-    Mat x;    // n x dim
-    Vec traj; // trajectory ids as written
+    Mat x;                // n x dim
+    Vec traj;             // trajectory ids as written
+    Index candidates = 0; // random draws used (--random-ics)
 };
 
 InitialConditions read_initial_conditions(const IntegrateJob& job, const System& system,
-                                          const std::string& input)
+                                          const io::CommonOptions& common)
 {
     const Index dim = system.dim();
     InitialConditions ics;
+    if (job.random_ics) {
+        Rng rng(common.seed);
+        ics.x = random_initial_conditions(system, *job.random_ics, rng, &ics.candidates);
+        ics.traj = Vec::LinSpaced(ics.x.rows(), 0, static_cast<double>(ics.x.rows() - 1));
+        return ics;
+    }
     if (!job.ic.empty()) {
         if (static_cast<Index>(job.ic.size()) != dim)
             throw UsageError("--ic has " + std::to_string(job.ic.size()) +
@@ -46,10 +53,10 @@ InitialConditions read_initial_conditions(const IntegrateJob& job, const System&
         ics.traj = Vec::Zero(1);
         return ics;
     }
-    io::Input in(input);
+    io::Input in(common.input);
     if (in.is_terminal())
-        throw UsageError("no initial conditions: give --ic or pipe a CSV with columns " +
-                         join(system.names()));
+        throw UsageError("no initial conditions: give --ic, --random-ics or pipe a CSV with "
+                         "columns " + join(system.names()));
     io::TableReader reader(in.stream(), in.name());
     std::vector<Index> cols;
     for (const auto& name : system.names())
@@ -132,13 +139,60 @@ void IntegrateJob::check() const
         throw UsageError("--rtol and --atol must be > 0");
     if (max_steps < 1)
         throw UsageError("--max-steps must be >= 1");
+    if (random_ics && !ic.empty())
+        throw UsageError("--random-ics and --ic exclude each other");
 }
+
+namespace {
+
+/// --ics-only: `traj,<state>[,H]`, one row per initial condition.
+void write_initial_conditions(const IntegrateJob& job, const System& system,
+                              const io::CommonOptions& common)
+{
+    io::Progress progress("integrate", common.quiet, common.stats);
+    const InitialConditions ics = read_initial_conditions(job, system, common);
+    std::vector<std::string> columns = {"traj"};
+    columns.insert(columns.end(), system.names().begin(), system.names().end());
+    const bool hamiltonian = system.hamiltonian();
+    Vec h;
+    if (hamiltonian) {
+        columns.push_back("H");
+        system.H(ics.x, h);
+    }
+    io::Output out(common.output);
+    io::TableWriter writer(out.stream(), columns, common.format, common.provenance);
+    std::vector<double> row(columns.size());
+    for (Index i = 0; i < ics.x.rows(); ++i) {
+        row[0] = ics.traj(i);
+        for (Index j = 0; j < system.dim(); ++j)
+            row[static_cast<std::size_t>(1 + j)] = ics.x(i, j);
+        if (hamiltonian)
+            row.back() = h(i);
+        writer.row(row);
+    }
+    writer.flush();
+    out.commit();
+
+    const Index n = ics.x.rows();
+    std::ostringstream summary;
+    summary << n << (n == 1 ? " initial condition" : " initial conditions");
+    if (ics.candidates > n)
+        summary << " (" << ics.candidates << " draws)";
+    summary << ", " << io::format_duration(progress.elapsed_seconds());
+    progress.summary(summary.str());
+}
+
+} // namespace
 
 void run_integrate(const IntegrateJob& job, const System& system, const io::CommonOptions& common)
 {
     job.check();
+    if (job.ics_only) {
+        write_initial_conditions(job, system, common);
+        return;
+    }
     auto stepper = make_stepper(job.method, system, job.rtol, job.atol);
-    InitialConditions ics = read_initial_conditions(job, system, common.input);
+    InitialConditions ics = read_initial_conditions(job, system, common);
 
     IntegrateSettings settings;
     settings.t0 = job.t0;

@@ -12,8 +12,9 @@ int main(int argc, char** argv)
         cxxopts::Options opts("integrate",
                               "Integrate ODEs with classical one-step methods.\n\n"
                               "Reads initial conditions (the state columns, optionally traj) "
-                              "from the input, or one from --ic, and writes traj,t,<state> and H "
-                              "when the system has a Hamiltonian.\n\nExample:\n  integrate "
+                              "from the input, or one from --ic, or draws them (--random-ics), "
+                              "and writes traj,t,<state> and H when the system has a "
+                              "Hamiltonian.\n\nExample:\n  integrate "
                               "--system henon-heiles --method verlet --dt 0.01 --t-end 100 "
                               "--ic 0,0.1,0.5,0 --every 100\n");
         opts.custom_help("[OPTION...] < initial-conditions.csv");
@@ -31,8 +32,6 @@ int main(int argc, char** argv)
              cxxopts::value<std::string>()->default_value("0.01"), "H")
             ("t0", "Initial time.", cxxopts::value<std::string>()->default_value("0"), "T0")
             ("t-end", "Final time (required; may be less than t0).", cxxopts::value<std::string>(), "T")
-            ("ic", "One initial condition, instead of reading the input.",
-             cxxopts::value<std::string>(), "V1,V2,...")
             ("every", "Write every K-th step; the final time is always written.",
              cxxopts::value<std::string>()->default_value("1"), "K")
             ("output-dt", "Write at t0, t0 + H, t0 + 2H, ... and at T (dense output between steps).",
@@ -43,6 +42,26 @@ int main(int argc, char** argv)
             ("atol", "dopri5 absolute tolerance.", cxxopts::value<std::string>()->default_value("1e-9"), "A")
             ("max-steps", "dopri5 step attempts per trajectory before giving up.",
              cxxopts::value<std::string>()->default_value("10000000"), "N");
+        opts.add_options("Initial conditions")
+            ("ic", "One initial condition, instead of reading the input.",
+             cxxopts::value<std::string>(), "V1,V2,...")
+            ("random-ics", "Draw N initial conditions uniformly in the box of --domain instead of "
+                           "reading the input (traj 0, 1, ...), seeded by --seed: row by row, "
+                           "one number per state variable in state order.",
+             cxxopts::value<std::string>(), "N")
+            ("domain", "The box of --random-ics: a range LO <= HI (equal: a fixed value) for every "
+                       "state variable except "
+                       "the one of --solve-for.",
+             cxxopts::value<std::string>(), "\"A=LO:HI,...\"")
+            ("energy", "Put each drawn initial condition on the energy shell H = E (the system "
+                       "needs a Hamiltonian) by solving for the variable of --solve-for; a draw "
+                       "for which H = E has no solution is replaced by the next one.",
+             cxxopts::value<std::string>(), "E")
+            ("solve-for", "The state variable that --energy sets: the positive root VAR > 0 of "
+                          "H = E, found by bisection to round-off. It is not drawn.",
+             cxxopts::value<std::string>(), "VAR")
+            ("ics-only", "Write the initial conditions as traj,<state> (and H when the system "
+                         "has one) and stop; --t-end is then not needed.");
         // clang-format on
         auto args = io::parse(opts, argc, argv);
         auto system = ode::system_from_options(args);
@@ -52,9 +71,30 @@ int main(int argc, char** argv)
         job.method = args["method"].as<std::string>();
         job.dt = io::number_option(args, "dt");
         job.t0 = io::number_option(args, "t0");
-        if (!args.count("t-end"))
+        job.ics_only = args.count("ics-only") > 0;
+        if (!args.count("t-end") && !job.ics_only)
             throw UsageError("--t-end is required");
-        job.t_end = io::number_option(args, "t-end");
+        if (args.count("t-end"))
+            job.t_end = io::number_option(args, "t-end");
+        if (args.count("random-ics")) {
+            for (const char* other : {"ic", "input"})
+                if (args.count(other))
+                    throw UsageError(std::string("--random-ics and --") + other +
+                                     " exclude each other");
+            if (!args.count("domain"))
+                throw UsageError("--random-ics needs --domain \"A=LO:HI,...\"");
+            ode::EnsembleSpec spec;
+            spec.count = io::integer_option(args, "random-ics");
+            spec.domain = io::parse_ranges(args["domain"].as<std::string>(), "domain");
+            if (args.count("energy"))
+                spec.energy = io::number_option(args, "energy");
+            if (args.count("solve-for"))
+                spec.solve_for = args["solve-for"].as<std::string>();
+            job.random_ics = spec;
+        }
+        for (const char* needs_random : {"domain", "energy", "solve-for"})
+            if (args.count(needs_random) && !job.random_ics)
+                throw UsageError(std::string("--") + needs_random + " needs --random-ics N");
         if (args.count("ic")) {
             if (args.count("input"))
                 throw UsageError("--ic and --input exclude each other");
