@@ -20,6 +20,25 @@ inline Mat kepler_pericentre(double e)
     return (Mat(1, 4) << 1 - e, 0, 0, std::sqrt((1 + e) / (1 - e))).finished();
 }
 
+/// Every row an integrate loop writes, in order.
+struct Recorder
+{
+    std::vector<Index> rows;
+    std::vector<double> t;
+    std::vector<Eigen::RowVectorXd> x;
+
+    ode::Observer observer()
+    {
+        return [this](const std::vector<Index>& r, const Vec& tv, const Mat& xs) {
+            for (Index k = 0; k < xs.rows(); ++k) {
+                rows.push_back(r[static_cast<std::size_t>(k)]);
+                t.push_back(tv(k));
+                x.push_back(xs.row(k));
+            }
+        };
+    }
+};
+
 /// Integrates x from t0 to t1 with fixed steps and returns the final state.
 inline Mat integrate_to(ode::Stepper& stepper, Mat x, double t0, double t1, double dt)
 {

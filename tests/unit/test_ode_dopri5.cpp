@@ -12,12 +12,9 @@ using namespace flowkit::ode;
 
 namespace {
 
-/// Runs dopri5 over [t0, t1] and records every output row.
-struct Recorded
+/// The rows dopri5 writes over [t0, t1], and its statistics.
+struct Recorded : test::Recorder
 {
-    std::vector<Index> rows;
-    std::vector<double> t;
-    std::vector<Eigen::RowVectorXd> x;
     IntegrateStats stats;
 };
 
@@ -25,14 +22,7 @@ Recorded run_dopri5(const System& sys, Mat x, IntegrateSettings s, double rtol, 
 {
     Dopri5 stepper(sys, rtol, atol);
     Recorded rec;
-    rec.stats = integrate_adaptive(stepper, x, s, [&](const std::vector<Index>& rows, const Vec& t,
-                                                      const Mat& xs) {
-        for (Index k = 0; k < xs.rows(); ++k) {
-            rec.rows.push_back(rows[static_cast<std::size_t>(k)]);
-            rec.t.push_back(t(k));
-            rec.x.push_back(xs.row(k));
-        }
-    });
+    rec.stats = integrate_adaptive(stepper, x, s, rec.observer());
     return rec;
 }
 

@@ -10,28 +10,12 @@ using namespace flowkit::ode;
 
 namespace {
 
-struct Outputs
-{
-    std::vector<Index> rows;
-    std::vector<double> t;
-    Mat x;
-};
-
-Outputs run(const char* method, const System& sys, Mat x, const IntegrateSettings& s)
+/// The rows written by fixed-step `method` on sys from x.
+test::Recorder run(const char* method, const System& sys, Mat x, const IntegrateSettings& s)
 {
     auto stepper = make_stepper(method, sys);
-    Outputs out;
-    std::vector<double> values;
-    integrate_fixed(*stepper, x, s, [&](const std::vector<Index>& rows, const Vec& t, const Mat& xs) {
-        for (Index k = 0; k < xs.rows(); ++k) {
-            out.rows.push_back(rows[static_cast<std::size_t>(k)]);
-            out.t.push_back(t(k));
-            for (Index j = 0; j < xs.cols(); ++j)
-                values.push_back(xs(k, j));
-        }
-    });
-    out.x = Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-        values.data(), static_cast<Index>(out.t.size()), x.cols());
+    test::Recorder out;
+    integrate_fixed(*stepper, x, s, out.observer());
     return out;
 }
 
@@ -44,7 +28,7 @@ TEST_CASE("fixed steps: t = t0 + k h, and the last step lands on t1")
     IntegrateSettings s;
     s.t1 = 1;
     s.dt = 0.1; // 1/0.1 is not exactly 10 in binary, but within 1e-9: exactly 10 steps
-    Outputs o = run("rk4", *sys, x0, s);
+    test::Recorder o = run("rk4", *sys, x0, s);
     REQUIRE(o.t.size() == 11);
     for (int k = 0; k < 10; ++k)
         CHECK(o.t[static_cast<std::size_t>(k)] == k * 0.1);
@@ -69,7 +53,7 @@ TEST_CASE("dense output of fixed-step methods (cubic Hermite) and per-trajectory
     s.t1 = 2;
     s.dt = 0.01;
     s.output.times = {{0.005, 1.234567, 2}, {0.5}};
-    const Outputs o = run("rk4", *sys, x0, s);
+    const test::Recorder o = run("rk4", *sys, x0, s);
     REQUIRE(o.t == std::vector<double>{0.005, 0.5, 1.234567, 2});
     CHECK(o.rows == std::vector<Index>{0, 1, 0, 0});
     for (std::size_t k = 0; k < o.t.size(); ++k) {
@@ -77,12 +61,12 @@ TEST_CASE("dense output of fixed-step methods (cubic Hermite) and per-trajectory
         const Eigen::RowVector2d exact = o.rows[k] == 0 ? Eigen::RowVector2d(std::cos(t), -std::sin(t))
                                                         : Eigen::RowVector2d(std::sin(t), std::cos(t));
         // Hermite error ~ h^4/384 |x''''| ~ 3e-11; a linear interpolation would be ~1e-5 off.
-        CHECK((o.x.row(static_cast<Index>(k)) - exact).norm() < 1e-9);
+        CHECK((o.x[k] - exact).norm() < 1e-9);
     }
 
     s.output.times.clear();
     s.output.output_dt = 0.3; // 0, 0.3, ..., 1.8 and the final 2
-    const Outputs g = run("verlet", *sys, x0.topRows(1), s);
+    const test::Recorder g = run("verlet", *sys, x0.topRows(1), s);
     REQUIRE(g.t.size() == 8);
     CHECK(g.t[6] == 6 * 0.3);
     CHECK(g.t[7] == 2.0);
