@@ -1,0 +1,258 @@
+// Every op in one switch: shape check and forward, or backward (kann's kad_op_*).
+// Shapes [rows, cols], rows = samples. p = this node, A, B = children, x, y = their values,
+// G = dL/dp (p's shape). Backward adds into A.grad / B.grad only where they need gradients.
+#include "ad/tape.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace flowkit::ad {
+
+namespace {
+
+std::string shape(const Mat& m)
+{
+    return std::to_string(m.rows()) + "x" + std::to_string(m.cols());
+}
+
+void need(bool ok, Op op, const Mat& x, const Mat& y)
+{
+    if (!ok)
+        throw std::invalid_argument(std::string("ad::") + op_name(op) + ": shapes " + shape(x) +
+                                    " and " + shape(y) + " do not match");
+}
+
+} // namespace
+
+const char* op_name(Op op)
+{
+    switch (op) {
+    case Op::Input: return "input";
+    case Op::Param: return "param";
+    case Op::MatMul: return "matmul";
+    case Op::MatMulT: return "matmul_t";
+    case Op::Add: return "add";
+    case Op::Sub: return "sub";
+    case Op::Mul: return "mul";
+    case Op::Div: return "div";
+    case Op::Scale: return "scale";
+    case Op::AddScalar: return "add_scalar";
+    case Op::AddRowBroadcast: return "add_row";
+    case Op::MulRowBroadcast: return "mul_row";
+    case Op::SumRows: return "sum_rows";
+    case Op::SumCols: return "sum_cols";
+    case Op::Sum: return "sum";
+    case Op::Mean: return "mean";
+    case Op::Square: return "square";
+    case Op::Cols: return "cols";
+    case Op::ConcatCols: return "concat_cols";
+    case Op::Tanh: return "tanh";
+    case Op::TanhD1: return "tanh_d1";
+    case Op::TanhD2: return "tanh_d2";
+    case Op::TanhD3: return "tanh_d3";
+    case Op::Sin: return "sin";
+    case Op::Cos: return "cos";
+    case Op::Softplus: return "softplus";
+    case Op::Sigmoid: return "sigmoid";
+    case Op::SigmoidD1: return "sigmoid_d1";
+    case Op::SigmoidD2: return "sigmoid_d2";
+    case Op::Count: break;
+    }
+    return "?";
+}
+
+void Tape::apply(Id i, bool backward)
+{
+    Node& p = m_nodes[i];
+    Node& A = m_nodes[p.a];
+    Node& B = m_nodes[p.b >= 0 ? p.b : p.a];
+    const Mat& x = A.value;
+    const Mat& y = B.value;
+    Mat& v = p.value;
+    const auto G = p.grad.array();
+    const bool ga = backward && A.needs_grad;
+    const bool gb = backward && p.b >= 0 && B.needs_grad;
+
+    switch (p.op) {
+    case Op::MatMul: // [m,k] * [k,n]
+        if (!backward) {
+            need(x.cols() == y.rows(), p.op, x, y);
+            v.noalias() = x * y;
+        }
+        if (ga) A.grad.noalias() += p.grad * y.transpose(); // G_A += G B^T
+        if (gb) B.grad.noalias() += x.transpose() * p.grad; // G_B += A^T G
+        break;
+    case Op::MatMulT: // [m,k] * [n,k]^T
+        if (!backward) {
+            need(x.cols() == y.cols(), p.op, x, y);
+            v.noalias() = x * y.transpose();
+        }
+        if (ga) A.grad.noalias() += p.grad * y;             // G_A += G B
+        if (gb) B.grad.noalias() += p.grad.transpose() * x; // G_B += G^T A
+        break;
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+        if (!backward) {
+            need(x.rows() == y.rows() && x.cols() == y.cols(), p.op, x, y);
+            if (p.op == Op::Add) v = x + y;
+            else if (p.op == Op::Sub) v = x - y;
+            else if (p.op == Op::Mul) v = (x.array() * y.array()).matrix();
+            else v = (x.array() / y.array()).matrix();
+        } else if (p.op == Op::Add) {
+            if (ga) A.grad += p.grad;
+            if (gb) B.grad += p.grad;
+        } else if (p.op == Op::Sub) {
+            if (ga) A.grad += p.grad;
+            if (gb) B.grad -= p.grad;
+        } else if (p.op == Op::Mul) {
+            if (ga) A.grad.array() += G * y.array();
+            if (gb) B.grad.array() += G * x.array();
+        } else {
+            if (ga) A.grad.array() += G / y.array();              // d(x/y)/dx = 1/y
+            if (gb) B.grad.array() -= G * v.array() / y.array(); // d(x/y)/dy = -(x/y)/y
+        }
+        break;
+    case Op::Scale:
+        if (!backward) v = p.s * x;
+        if (ga) A.grad += p.s * p.grad;
+        break;
+    case Op::AddScalar:
+        if (!backward) v = (x.array() + p.s).matrix();
+        if (ga) A.grad += p.grad;
+        break;
+    case Op::AddRowBroadcast: // [m,n] + [1,n]
+        if (!backward) {
+            need(y.rows() == 1 && y.cols() == x.cols(), p.op, x, y);
+            v = x;
+            v.rowwise() += y.row(0);
+        }
+        if (ga) A.grad += p.grad;
+        if (gb) B.grad += p.grad.colwise().sum();
+        break;
+    case Op::MulRowBroadcast: // [m,n] .* [1,n]
+        if (!backward) {
+            need(y.rows() == 1 && y.cols() == x.cols(), p.op, x, y);
+            v = x;
+            v.array().rowwise() *= y.row(0).array();
+        }
+        if (ga) A.grad.array() += G.rowwise() * y.row(0).array();
+        if (gb) B.grad += (p.grad.array() * x.array()).matrix().colwise().sum();
+        break;
+    case Op::SumRows: // [m,n] -> [1,n]
+        if (!backward) v = x.colwise().sum();
+        if (ga) A.grad.rowwise() += p.grad.row(0);
+        break;
+    case Op::SumCols: // [m,n] -> [m,1]
+        if (!backward) v = x.rowwise().sum();
+        if (ga) A.grad.colwise() += p.grad.col(0);
+        break;
+    case Op::Sum: // [m,n] -> [1,1]
+        if (!backward) v.setConstant(1, 1, x.sum());
+        if (ga) A.grad.array() += p.grad(0, 0);
+        break;
+    case Op::Mean: // [m,n] -> [1,1]
+        if (!backward) {
+            if (x.size() == 0)
+                throw std::invalid_argument("ad::mean: empty matrix " + shape(x));
+            v.setConstant(1, 1, x.mean());
+        }
+        if (ga) A.grad.array() += p.grad(0, 0) / static_cast<double>(x.size());
+        break;
+    case Op::Square:
+        if (!backward) v = x.array().square().matrix();
+        if (ga) A.grad.array() += 2.0 * G * x.array();
+        break;
+    case Op::Cols: // [m,n] -> [m,count]
+        if (!backward) {
+            if (p.start < 0 || p.count < 0 || p.start + p.count > x.cols())
+                throw std::invalid_argument("ad::cols: columns [" + std::to_string(p.start) +
+                                            ", " + std::to_string(p.start + p.count) +
+                                            ") out of shape " + shape(x));
+            v = x.middleCols(p.start, p.count);
+        }
+        if (ga) A.grad.middleCols(p.start, p.count) += p.grad;
+        break;
+    case Op::ConcatCols: // [m,n1], [m,n2] -> [m,n1+n2]
+        if (!backward) {
+            need(x.rows() == y.rows(), p.op, x, y);
+            v.resize(x.rows(), x.cols() + y.cols());
+            v.leftCols(x.cols()) = x;
+            v.rightCols(y.cols()) = y;
+        }
+        if (ga) A.grad += p.grad.leftCols(x.cols());
+        if (gb) B.grad += p.grad.rightCols(y.cols());
+        break;
+    case Op::Tanh: // t' = 1 - t^2
+        if (!backward) tanh_values(x, v);
+        if (ga) A.grad.array() += G * (1.0 - v.array().square());
+        break;
+    case Op::TanhD1: // aux = t;  v = 1 - t^2;  v' = -2 t (1 - t^2)
+        if (!backward) {
+            tanh_values(x, p.aux);
+            v = (1.0 - p.aux.array().square()).matrix();
+        }
+        if (ga) A.grad.array() += G * (-2.0 * p.aux.array() * v.array());
+        break;
+    case Op::TanhD2: // v = -2 t (1 - t^2);  v' = (6 t^2 - 2)(1 - t^2)
+        if (!backward) {
+            tanh_values(x, p.aux);
+            v = (-2.0 * p.aux.array() * (1.0 - p.aux.array().square())).matrix();
+        }
+        if (ga)
+            A.grad.array() += G * (6.0 * p.aux.array().square() - 2.0) *
+                              (1.0 - p.aux.array().square());
+        break;
+    case Op::TanhD3: // v = (6 t^2 - 2)(1 - t^2);  v' = 8 t (2 - 3 t^2)(1 - t^2)
+        if (!backward) {
+            tanh_values(x, p.aux);
+            v = ((6.0 * p.aux.array().square() - 2.0) * (1.0 - p.aux.array().square())).matrix();
+        }
+        if (ga)
+            A.grad.array() += G * 8.0 * p.aux.array() * (2.0 - 3.0 * p.aux.array().square()) *
+                              (1.0 - p.aux.array().square());
+        break;
+    case Op::Sin:
+        if (!backward) v = x.array().sin().matrix();
+        if (ga) A.grad.array() += G * x.array().cos();
+        break;
+    case Op::Cos:
+        if (!backward) v = x.array().cos().matrix();
+        if (ga) A.grad.array() -= G * x.array().sin();
+        break;
+    case Op::Softplus: // max(x, 0) + log(1 + e^{-|x|});  v' = sigmoid(x)
+        if (!backward) {
+            sigmoid_values(x, p.aux);
+            v = (x.array().max(0.0) + (-x.array().abs()).exp().log1p()).matrix();
+        }
+        if (ga) A.grad.array() += G * p.aux.array();
+        break;
+    case Op::Sigmoid: // s' = s (1 - s)
+        if (!backward) sigmoid_values(x, v);
+        if (ga) A.grad.array() += G * v.array() * (1.0 - v.array());
+        break;
+    case Op::SigmoidD1: // aux = s;  v = s (1 - s);  v' = v (1 - 2 s)
+        if (!backward) {
+            sigmoid_values(x, p.aux);
+            v = (p.aux.array() * (1.0 - p.aux.array())).matrix();
+        }
+        if (ga) A.grad.array() += G * v.array() * (1.0 - 2.0 * p.aux.array());
+        break;
+    case Op::SigmoidD2: // v = s (1 - s)(1 - 2 s);  v' = s (1 - s)(1 - 6 s + 6 s^2)
+        if (!backward) {
+            sigmoid_values(x, p.aux);
+            v = (p.aux.array() * (1.0 - p.aux.array()) * (1.0 - 2.0 * p.aux.array())).matrix();
+        }
+        if (ga)
+            A.grad.array() += G * p.aux.array() * (1.0 - p.aux.array()) *
+                              (1.0 - 6.0 * p.aux.array() + 6.0 * p.aux.array().square());
+        break;
+    case Op::Input:
+    case Op::Param:
+    case Op::Count:
+        throw std::logic_error(std::string("ad: apply on a leaf or invalid op ") + op_name(p.op));
+    }
+}
+
+} // namespace flowkit::ad

@@ -1,0 +1,144 @@
+// Node storage, recording (forward as ops are recorded) and the reverse sweep.
+#include "ad/tape.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace flowkit::ad {
+
+void tanh_values(const Mat& x, Mat& t)
+{
+    // u = exp(-2|x|) in (0, 1];  tanh|x| = (1 - u)/(1 + u)
+    t = (-2.0 * x.array().abs()).exp().matrix();
+    t.array() = (1.0 - t.array()) / (1.0 + t.array());
+    t.array() = (x.array() < 0.0).select(-t.array(), t.array());
+}
+
+void sigmoid_values(const Mat& x, Mat& s)
+{
+    s = (1.0 / (1.0 + (-x.array()).exp())).matrix();
+}
+
+void Tape::check_id(Id id, const char* what) const
+{
+    if (id < 0 || id >= m_size)
+        throw std::invalid_argument(std::string("ad::") + what + ": node " + std::to_string(id) +
+                                    " is not on the tape (" + std::to_string(m_size) +
+                                    " nodes)");
+}
+
+Tape::Id Tape::leaf(Op op, const Mat& value)
+{
+    if (m_size == static_cast<Id>(m_nodes.size()))
+        m_nodes.emplace_back();
+    Node& p = m_nodes[m_size];
+    p.value = value;
+    p.op = op;
+    p.a = p.b = -1;
+    p.needs_grad = op == Op::Param;
+    return m_size++;
+}
+
+Tape::Id Tape::push(Op op, Id a, Id b, double s, Index start, Index count)
+{
+    check_id(a, op_name(op));
+    if (b >= 0 || op == Op::MatMul || op == Op::MatMulT || op == Op::Add || op == Op::Sub ||
+        op == Op::Mul || op == Op::Div || op == Op::AddRowBroadcast ||
+        op == Op::MulRowBroadcast || op == Op::ConcatCols)
+        check_id(b, op_name(op));
+    if (m_size == static_cast<Id>(m_nodes.size()))
+        m_nodes.emplace_back();
+    Node& p = m_nodes[m_size];
+    p.op = op;
+    p.a = a;
+    p.b = b;
+    p.s = s;
+    p.start = start;
+    p.count = count;
+    p.needs_grad = m_nodes[a].needs_grad || (b >= 0 && m_nodes[b].needs_grad);
+    apply(m_size, false); // throws before the node is counted
+    return m_size++;
+}
+
+Tape::Id Tape::input(const Mat& value) { return leaf(Op::Input, value); }
+Tape::Id Tape::param(const Mat& value) { return leaf(Op::Param, value); }
+Tape::Id Tape::matmul(Id a, Id b) { return push(Op::MatMul, a, b); }
+Tape::Id Tape::matmul_t(Id a, Id b) { return push(Op::MatMulT, a, b); }
+Tape::Id Tape::add(Id a, Id b) { return push(Op::Add, a, b); }
+Tape::Id Tape::sub(Id a, Id b) { return push(Op::Sub, a, b); }
+Tape::Id Tape::mul(Id a, Id b) { return push(Op::Mul, a, b); }
+Tape::Id Tape::div(Id a, Id b) { return push(Op::Div, a, b); }
+Tape::Id Tape::scale(Id a, double s) { return push(Op::Scale, a, -1, s); }
+Tape::Id Tape::add_scalar(Id a, double s) { return push(Op::AddScalar, a, -1, s); }
+Tape::Id Tape::add_row(Id a, Id b) { return push(Op::AddRowBroadcast, a, b); }
+Tape::Id Tape::mul_row(Id a, Id b) { return push(Op::MulRowBroadcast, a, b); }
+Tape::Id Tape::sum_rows(Id a) { return push(Op::SumRows, a); }
+Tape::Id Tape::sum_cols(Id a) { return push(Op::SumCols, a); }
+Tape::Id Tape::sum(Id a) { return push(Op::Sum, a); }
+Tape::Id Tape::mean(Id a) { return push(Op::Mean, a); }
+Tape::Id Tape::square(Id a) { return push(Op::Square, a); }
+Tape::Id Tape::cols(Id a, Index start, Index count)
+{
+    return push(Op::Cols, a, -1, 0.0, start, count);
+}
+Tape::Id Tape::concat_cols(Id a, Id b) { return push(Op::ConcatCols, a, b); }
+Tape::Id Tape::tanh(Id a) { return push(Op::Tanh, a); }
+Tape::Id Tape::tanh_d1(Id a) { return push(Op::TanhD1, a); }
+Tape::Id Tape::tanh_d2(Id a) { return push(Op::TanhD2, a); }
+Tape::Id Tape::tanh_d3(Id a) { return push(Op::TanhD3, a); }
+Tape::Id Tape::sin(Id a) { return push(Op::Sin, a); }
+Tape::Id Tape::cos(Id a) { return push(Op::Cos, a); }
+Tape::Id Tape::softplus(Id a) { return push(Op::Softplus, a); }
+Tape::Id Tape::sigmoid(Id a) { return push(Op::Sigmoid, a); }
+Tape::Id Tape::sigmoid_d1(Id a) { return push(Op::SigmoidD1, a); }
+Tape::Id Tape::sigmoid_d2(Id a) { return push(Op::SigmoidD2, a); }
+
+const Mat& Tape::value(Id id) const
+{
+    check_id(id, "value");
+    return m_nodes[id].value;
+}
+
+const Mat& Tape::grad(Id id) const
+{
+    check_id(id, "grad");
+    if (!m_nodes[id].needs_grad)
+        throw std::invalid_argument("ad::grad: node " + std::to_string(id) + " (" +
+                                    op_name(m_nodes[id].op) + ") needs no gradient");
+    return m_nodes[id].grad;
+}
+
+Op Tape::op(Id id) const
+{
+    check_id(id, "op");
+    return m_nodes[id].op;
+}
+
+bool Tape::needs_grad(Id id) const
+{
+    check_id(id, "needs_grad");
+    return m_nodes[id].needs_grad;
+}
+
+void Tape::backward(Id loss)
+{
+    check_id(loss, "backward");
+    const Mat& v = m_nodes[loss].value;
+    if (v.rows() != 1 || v.cols() != 1)
+        throw std::invalid_argument("ad::backward: loss must be 1x1 (got " +
+                                    std::to_string(v.rows()) + "x" + std::to_string(v.cols()) +
+                                    ")");
+    for (Id i = 0; i <= loss; ++i) {
+        Node& p = m_nodes[i];
+        if (p.needs_grad)
+            p.grad.setZero(p.value.rows(), p.value.cols());
+    }
+    if (!m_nodes[loss].needs_grad)
+        return;
+    m_nodes[loss].grad(0, 0) = 1.0;
+    for (Id i = loss; i >= 0; --i)
+        if (m_nodes[i].needs_grad && m_nodes[i].a >= 0)
+            apply(i, true);
+}
+
+} // namespace flowkit::ad
