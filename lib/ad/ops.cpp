@@ -3,6 +3,7 @@
 // G = dL/dp (p's shape). Backward adds into A.grad / B.grad only where they need gradients.
 #include "ad/tape.hpp"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -21,6 +22,24 @@ void need(bool ok, Op op, const Mat& x, const Mat& y)
         throw std::invalid_argument(std::string("ad::") + op_name(op) + ": shapes " + shape(x) +
                                     " and " + shape(y) + " do not match");
 }
+
+constexpr double inv_sqrt2 = 0.70710678118654752440;   // 1/sqrt(2)
+constexpr double inv_sqrt2pi = 0.39894228040143267794; // 1/sqrt(2 pi)
+
+/// Standard normal density of every entry (vectorised exp). phi is resized.
+void normal_pdf(const Mat& x, Mat& phi)
+{
+    phi = (inv_sqrt2pi * (-0.5 * x.array().square()).exp()).matrix();
+}
+
+/// Standard normal CDF of every entry, 0.5 erfc(-x/sqrt 2): accurate in both tails. c is resized.
+void normal_cdf(const Mat& x, Mat& c)
+{
+    c = x.unaryExpr([](double z) { return 0.5 * std::erfc(-z * inv_sqrt2); });
+}
+
+/// x clamped to [-40, 40], where the normal density underflows to 0.
+auto clamp40(const Mat& x) { return x.array().max(-40.0).min(40.0); }
 
 } // namespace
 
@@ -56,14 +75,53 @@ const char* op_name(Op op)
     case Op::Sigmoid: return "sigmoid";
     case Op::SigmoidD1: return "sigmoid_d1";
     case Op::SigmoidD2: return "sigmoid_d2";
+    case Op::Silu: return "silu";
+    case Op::SiluD1: return "silu_d1";
+    case Op::SiluD2: return "silu_d2";
+    case Op::SiluD3: return "silu_d3";
+    case Op::Gelu: return "gelu";
+    case Op::GeluD1: return "gelu_d1";
+    case Op::GeluD2: return "gelu_d2";
+    case Op::GeluD3: return "gelu_d3";
+    case Op::Call: return "call";
     case Op::Count: break;
     }
     return "?";
 }
 
+void Tape::apply_call(Id i, bool backward)
+{
+    Node& p = m_nodes[i];
+    CallRecord& c = m_calls[p.call_index];
+    const std::size_t n = c.args.size();
+    c.in.resize(n);
+    for (std::size_t j = 0; j < n; ++j)
+        c.in[j] = &m_nodes[c.args[j]].value;
+    if (!backward) {
+        c.f(c.in, p.value);
+        return;
+    }
+    c.grads.resize(n);
+    for (std::size_t j = 0; j < n; ++j) {
+        Node& a = m_nodes[c.args[j]];
+        c.grads[j] = a.needs_grad ? &a.grad : nullptr;
+    }
+    c.b(c.in, p.value, p.grad, c.grads);
+    for (std::size_t j = 0; j < n; ++j)
+        if (c.grads[j] && (c.grads[j]->rows() != c.in[j]->rows() ||
+                           c.grads[j]->cols() != c.in[j]->cols()))
+            throw std::logic_error("ad::call: the backward function changed the gradient of "
+                                   "argument " + std::to_string(j) + " from " +
+                                   shape(*c.in[j]) + " to " + shape(*c.grads[j]));
+}
+
 void Tape::apply(Id i, bool backward)
 {
     Node& p = m_nodes[i];
+    if (p.op == Op::Call) {
+        apply_call(i, backward);
+        return;
+    }
     Node& A = m_nodes[p.a];
     Node& B = m_nodes[p.b >= 0 ? p.b : p.a];
     const Mat& x = A.value;
@@ -248,6 +306,97 @@ void Tape::apply(Id i, bool backward)
             A.grad.array() += G * p.aux.array() * (1.0 - p.aux.array()) *
                               (1.0 - 6.0 * p.aux.array() + 6.0 * p.aux.array().square());
         break;
+    // SiLU: aux = s = sigmoid(x); s1 = s (1 - s), s2 = s1 (1 - 2 s),
+    // s3 = s1 (1 - 6 s + 6 s^2), s4 = s1 (1 - 2 s)(1 - 12 s + 12 s^2);  (x s)^(k) = k s_(k-1) + x s_k
+    case Op::Silu: // v = x s;  v' = s + x s1
+        if (!backward) {
+            sigmoid_values(x, p.aux);
+            v = (x.array() * p.aux.array()).matrix();
+        }
+        if (ga) {
+            const auto s = p.aux.array();
+            A.grad.array() += G * (s + x.array() * s * (1.0 - s));
+        }
+        break;
+    case Op::SiluD1: // v = s + x s1;  v' = 2 s1 + x s2
+        if (!backward) {
+            sigmoid_values(x, p.aux);
+            const auto s = p.aux.array();
+            v = (s + x.array() * s * (1.0 - s)).matrix();
+        }
+        if (ga) {
+            const auto s = p.aux.array();
+            A.grad.array() += G * s * (1.0 - s) * (2.0 + x.array() * (1.0 - 2.0 * s));
+        }
+        break;
+    case Op::SiluD2: // v = 2 s1 + x s2;  v' = 3 s2 + x s3
+        if (!backward) {
+            sigmoid_values(x, p.aux);
+            const auto s = p.aux.array();
+            v = (s * (1.0 - s) * (2.0 + x.array() * (1.0 - 2.0 * s))).matrix();
+        }
+        if (ga) {
+            const auto s = p.aux.array();
+            A.grad.array() += G * s * (1.0 - s) *
+                              (3.0 * (1.0 - 2.0 * s) + x.array() * (1.0 - 6.0 * s + 6.0 * s.square()));
+        }
+        break;
+    case Op::SiluD3: // v = 3 s2 + x s3;  v' = 4 s3 + x s4
+        if (!backward) {
+            sigmoid_values(x, p.aux);
+            const auto s = p.aux.array();
+            v = (s * (1.0 - s) *
+                 (3.0 * (1.0 - 2.0 * s) + x.array() * (1.0 - 6.0 * s + 6.0 * s.square())))
+                    .matrix();
+        }
+        if (ga) {
+            const auto s = p.aux.array();
+            A.grad.array() += G * s * (1.0 - s) *
+                              (4.0 * (1.0 - 6.0 * s + 6.0 * s.square()) +
+                               x.array() * (1.0 - 2.0 * s) * (1.0 - 12.0 * s + 12.0 * s.square()));
+        }
+        break;
+    // GELU: Phi = normal CDF, phi = density, phi' = -x phi. The polynomials in x take x
+    // clamped to [-40, 40] (phi = 0 there already), so that they stay finite for any x.
+    case Op::Gelu: // aux = Phi;  v = x Phi;  v' = Phi + x phi
+        if (!backward) {
+            normal_cdf(x, p.aux);
+            v = (x.array() * p.aux.array()).matrix();
+        }
+        if (ga)
+            A.grad.array() += G * (p.aux.array() + inv_sqrt2pi * x.array() *
+                                                       (-0.5 * x.array().square()).exp());
+        break;
+    case Op::GeluD1: // aux = phi;  v = Phi + x phi;  v' = (2 - x^2) phi
+        if (!backward) {
+            normal_pdf(x, p.aux);
+            normal_cdf(x, v);
+            v.array() += x.array() * p.aux.array();
+        }
+        if (ga) A.grad.array() += G * (2.0 - clamp40(x).square()) * p.aux.array();
+        break;
+    case Op::GeluD2: // aux = phi;  v = (2 - x^2) phi;  v' = x (x^2 - 4) phi
+        if (!backward) {
+            normal_pdf(x, p.aux);
+            v = ((2.0 - clamp40(x).square()) * p.aux.array()).matrix();
+        }
+        if (ga) {
+            const auto xc = clamp40(x);
+            A.grad.array() += G * xc * (xc.square() - 4.0) * p.aux.array();
+        }
+        break;
+    case Op::GeluD3: // aux = phi;  v = x (x^2 - 4) phi;  v' = (-x^4 + 7 x^2 - 4) phi
+        if (!backward) {
+            normal_pdf(x, p.aux);
+            const auto xc = clamp40(x);
+            v = (xc * (xc.square() - 4.0) * p.aux.array()).matrix();
+        }
+        if (ga) {
+            const auto x2 = clamp40(x).square();
+            A.grad.array() += G * ((7.0 - x2) * x2 - 4.0) * p.aux.array();
+        }
+        break;
+    case Op::Call: // apply_call, above
     case Op::Input:
     case Op::Param:
     case Op::Count:

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace flowkit::ad {
 
@@ -92,6 +93,47 @@ Tape::Id Tape::softplus(Id a) { return push(Op::Softplus, a); }
 Tape::Id Tape::sigmoid(Id a) { return push(Op::Sigmoid, a); }
 Tape::Id Tape::sigmoid_d1(Id a) { return push(Op::SigmoidD1, a); }
 Tape::Id Tape::sigmoid_d2(Id a) { return push(Op::SigmoidD2, a); }
+Tape::Id Tape::silu(Id a) { return push(Op::Silu, a); }
+Tape::Id Tape::silu_d1(Id a) { return push(Op::SiluD1, a); }
+Tape::Id Tape::silu_d2(Id a) { return push(Op::SiluD2, a); }
+Tape::Id Tape::silu_d3(Id a) { return push(Op::SiluD3, a); }
+Tape::Id Tape::gelu(Id a) { return push(Op::Gelu, a); }
+Tape::Id Tape::gelu_d1(Id a) { return push(Op::GeluD1, a); }
+Tape::Id Tape::gelu_d2(Id a) { return push(Op::GeluD2, a); }
+Tape::Id Tape::gelu_d3(Id a) { return push(Op::GeluD3, a); }
+
+Tape::Id Tape::call(const std::vector<Id>& args, Forward f, Backward b)
+{
+    bool needs = false;
+    for (Id a : args) {
+        check_id(a, "call");
+        needs = needs || m_nodes[a].needs_grad;
+    }
+    if (!f)
+        throw std::invalid_argument("ad::call: no forward function");
+    if (needs && !b)
+        throw std::invalid_argument(
+            "ad::call: an argument needs a gradient but no backward function was given");
+    if (m_ncalls == static_cast<int>(m_calls.size()))
+        m_calls.emplace_back();
+    CallRecord& c = m_calls[m_ncalls];
+    c.args = args;
+    c.f = std::move(f);
+    c.b = std::move(b);
+    if (m_size == static_cast<Id>(m_nodes.size()))
+        m_nodes.emplace_back();
+    Node& p = m_nodes[m_size];
+    p.op = Op::Call;
+    p.a = args.empty() ? -1 : args[0]; // backward() visits nodes with a >= 0
+    p.b = -1;
+    p.s = 0.0;
+    p.start = p.count = 0;
+    p.call_index = m_ncalls;
+    p.needs_grad = needs;
+    apply_call(m_size, false); // throws before the node is counted
+    ++m_ncalls;
+    return m_size++;
+}
 
 const Mat& Tape::value(Id id) const
 {

@@ -5,6 +5,7 @@
 
 #include "core/eigen.hpp"
 
+#include <functional>
 #include <vector>
 
 namespace flowkit::ad {
@@ -41,6 +42,15 @@ enum class Op
     Sigmoid,
     SigmoidD1, // s' = s (1 - s)
     SigmoidD2, // s'' = s (1 - s)(1 - 2 s)
+    Silu,      // x s, s = sigmoid(x); s1..s4 = its derivatives
+    SiluD1,    // s + x s1
+    SiluD2,    // 2 s1 + x s2
+    SiluD3,    // 3 s2 + x s3; its backward is 4 s3 + x s4
+    Gelu,      // x Phi(x), Phi the standard normal CDF, phi its density
+    GeluD1,    // Phi + x phi
+    GeluD2,    // (2 - x^2) phi
+    GeluD3,    // x (x^2 - 4) phi; its backward is (-x^4 + 7 x^2 - 4) phi
+    Call,      // an outside function of any number of nodes, given with its VJP
     Count
 };
 
@@ -60,6 +70,14 @@ class Tape
 {
 public:
     using Id = int;
+
+    /// An outside function for call(): in[j] is the value of args[j]. out holds stale content
+    /// of any shape (its matrix is reused): assign or resize it.
+    using Forward = std::function<void(const std::vector<const Mat*>& in, Mat& out)>;
+    /// The VJP of a Forward: ADDS out_grad^T dF/d in[j] into *in_grads[j] (already of the
+    /// shape of in[j]) for every non-null entry; an entry is null when args[j] needs no gradient.
+    using Backward = std::function<void(const std::vector<const Mat*>& in, const Mat& out,
+                                        const Mat& out_grad, const std::vector<Mat*>& in_grads)>;
 
     /// Constant leaf: gets no gradient.
     Id input(const Mat& value);
@@ -95,6 +113,20 @@ public:
     Id sigmoid(Id a);  ///< its derivative is sigmoid_d1(a)
     Id sigmoid_d1(Id a);
     Id sigmoid_d2(Id a);
+    Id silu(Id a);    ///< a sigmoid(a); its derivative is silu_d1(a)
+    Id silu_d1(Id a); ///< its gradient uses silu_d2
+    Id silu_d2(Id a); ///< its gradient uses silu_d3
+    Id silu_d3(Id a);
+    Id gelu(Id a);    ///< exact GELU a Phi(a) (Phi through std::erfc); derivative gelu_d1(a)
+    Id gelu_d1(Id a); ///< its gradient uses gelu_d2
+    Id gelu_d2(Id a); ///< its gradient uses gelu_d3
+    Id gelu_d3(Id a);
+
+    /// F(args) for an outside function F with its VJP b, evaluated now by f (like every op).
+    /// The node needs a gradient when an argument does; b may then not be empty (throws
+    /// std::invalid_argument, as for an id not on the tape or an empty f). b is called by
+    /// backward() and must not change the shape of an in_grads matrix (std::logic_error).
+    Id call(const std::vector<Id>& args, Forward f, Backward b);
 
     const Mat& value(Id id) const;
     /// Gradient of the last backward()'s loss; the value's shape. Throws std::invalid_argument
@@ -111,7 +143,11 @@ public:
 
     /// Forgets the nodes but keeps their matrices: rebuilding a graph of the same shapes
     /// allocates nothing.
-    void clear() { m_size = 0; }
+    void clear()
+    {
+        m_size = 0;
+        m_ncalls = 0;
+    }
 
 private:
     struct Node
@@ -122,7 +158,18 @@ private:
         Id a = -1, b = -1;
         double s = 0.0;
         Index start = 0, count = 0;
+        int call_index = -1; // Op::Call: its entry in m_calls
         bool needs_grad = false;
+    };
+
+    /// An Op::Call node's function, VJP and arguments; in and grads are scratch for the calls.
+    struct CallRecord
+    {
+        std::vector<Id> args;
+        Forward f;
+        Backward b;
+        std::vector<const Mat*> in;
+        std::vector<Mat*> grads;
     };
 
     Id leaf(Op op, const Mat& value);
@@ -130,9 +177,13 @@ private:
     void check_id(Id id, const char* what) const;
     /// ops.cpp: shape check and forward (backward = false) or backward of node i.
     void apply(Id i, bool backward);
+    /// ops.cpp: forward or backward of an Op::Call node.
+    void apply_call(Id i, bool backward);
 
     std::vector<Node> m_nodes; // m_nodes[m_size..] are kept for reuse
     Id m_size = 0;
+    std::vector<CallRecord> m_calls; // m_calls[m_ncalls..] are kept for reuse
+    int m_ncalls = 0;
 };
 
 } // namespace flowkit::ad

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -59,6 +60,29 @@ Case binary(Op op, Tape::Id (Tape::*f)(Tape::Id, Tape::Id), double lo = -1.5, do
             }};
 }
 
+/// F(x, y) = [sin(x) .* y, x .^ 2] (columns side by side) for Op::Call, with its VJP.
+void sin_mul_square(const std::vector<const Mat*>& in, Mat& out)
+{
+    const Mat& x = *in[0];
+    const Mat& y = *in[1];
+    out.resize(x.rows(), 2 * x.cols());
+    out.leftCols(x.cols()) = (x.array().sin() * y.array()).matrix();
+    out.rightCols(x.cols()) = x.array().square().matrix();
+}
+
+void sin_mul_square_vjp(const std::vector<const Mat*>& in, const Mat&, const Mat& g,
+                        const std::vector<Mat*>& grads)
+{
+    const Mat& x = *in[0];
+    const Mat& y = *in[1];
+    const auto gl = g.leftCols(x.cols()).array();
+    const auto gr = g.rightCols(x.cols()).array();
+    if (grads[0])
+        grads[0]->array() += gl * x.array().cos() * y.array() + 2.0 * gr * x.array();
+    if (grads[1])
+        grads[1]->array() += gl * x.array().sin();
+}
+
 std::vector<Case> all_cases()
 {
     using Ids = const std::vector<Tape::Id>&;
@@ -98,6 +122,29 @@ std::vector<Case> all_cases()
         unary(Op::Sigmoid, &Tape::sigmoid, -4.0, 4.0),
         unary(Op::SigmoidD1, &Tape::sigmoid_d1, -4.0, 4.0),
         unary(Op::SigmoidD2, &Tape::sigmoid_d2, -4.0, 4.0),
+        unary(Op::Silu, &Tape::silu, -4.0, 4.0),
+        unary(Op::SiluD1, &Tape::silu_d1, -4.0, 4.0),
+        unary(Op::SiluD2, &Tape::silu_d2, -4.0, 4.0),
+        unary(Op::SiluD3, &Tape::silu_d3, -4.0, 4.0),
+        unary(Op::Gelu, &Tape::gelu, -4.0, 4.0),
+        unary(Op::GeluD1, &Tape::gelu_d1, -4.0, 4.0),
+        unary(Op::GeluD2, &Tape::gelu_d2, -4.0, 4.0),
+        unary(Op::GeluD3, &Tape::gelu_d3, -4.0, 4.0),
+        // a constant third argument: its in_grads entry is null
+        {Op::Call, {{5, 3}, {5, 3}},
+         [c](Tape& t, Ids in) {
+             const Tape::Id k = t.input(c);
+             const Tape::Id f = t.call(
+                 {in[0], in[1], k},
+                 [](const std::vector<const Mat*>& a, Mat& out) { sin_mul_square(a, out); },
+                 [](const std::vector<const Mat*>& a, const Mat& out, const Mat& g,
+                    const std::vector<Mat*>& grads) {
+                     if (grads.size() != 3 || !grads[0] || !grads[1] || grads[2])
+                         throw std::logic_error("call: wrong null pattern");
+                     sin_mul_square_vjp(a, out, g, grads);
+                 });
+             return t.add(f, t.concat_cols(k, k));
+         }},
     };
 }
 
@@ -204,4 +251,84 @@ TEST_CASE("ad: shape errors name the op and both shapes, and leave the tape as i
     CHECK(message([&] { t.add(a, 99); }).find("ad::add") == 0);
     CHECK(message([&] { t.backward(a); }) == "ad::backward: loss must be 1x1 (got 5x3)");
     CHECK(t.size() == n);
+}
+
+TEST_CASE("ad: call passes the argument values, adds into gradients, reuses its record")
+{
+    Tape t;
+    const Mat xv = Mat::Constant(2, 2, 0.5);
+    const Mat yv = Mat::Constant(2, 2, 3.0);
+    int forwards = 0, backwards = 0;
+    const Tape::Forward f = [&](const std::vector<const Mat*>& in, Mat& out) {
+        ++forwards;
+        sin_mul_square(in, out);
+    };
+    const Tape::Backward b = [&](const std::vector<const Mat*>& in, const Mat& out,
+                                 const Mat& g, const std::vector<Mat*>& grads) {
+        ++backwards;
+        sin_mul_square_vjp(in, out, g, grads);
+    };
+    for (int round = 0; round < 2; ++round) {
+        t.clear();
+        const Tape::Id x = t.param(xv);
+        const Tape::Id y = t.input(yv);
+        const Tape::Id c = t.call({x, y}, f, b);
+        CHECK(t.op(c) == Op::Call);
+        CHECK(t.needs_grad(c));
+        CHECK(t.value(c).rows() == 2);
+        CHECK(t.value(c).cols() == 4);
+        CHECK(t.value(c)(0, 0) == doctest::Approx(std::sin(0.5) * 3.0));
+        CHECK(t.value(c)(1, 3) == doctest::Approx(0.25));
+        // x is used twice: sum(call) + sum(x); the call adds into x's gradient
+        const Tape::Id l = t.sum(t.add(t.cols(c, 0, 2), x));
+        t.backward(l);
+        CHECK(t.grad(x).isApprox(Mat::Constant(2, 2, 1.0 + 3.0 * std::cos(0.5))));
+    }
+    CHECK(forwards == 2);
+    CHECK(backwards == 2);
+
+    // inputs only: no gradient, no backward needed
+    const Tape::Id k = t.input(xv);
+    const Tape::Id c0 = t.call({k, k}, f, nullptr);
+    CHECK(!t.needs_grad(c0));
+    // no arguments: a constant
+    const Tape::Id c1 =
+        t.call({}, [](const std::vector<const Mat*>&, Mat& out) { out = Mat::Ones(1, 1); }, nullptr);
+    CHECK(t.value(c1)(0, 0) == 1.0);
+    CHECK(!t.needs_grad(c1));
+}
+
+TEST_CASE("ad: call errors name call and leave the tape as it was")
+{
+    Tape t;
+    const Tape::Id a = t.param(Mat::Zero(2, 2));
+    const Tape::Id n = t.size();
+    const Tape::Forward copy = [](const std::vector<const Mat*>& in, Mat& out) { out = *in[0]; };
+    auto message = [](auto f) {
+        try {
+            f();
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string("no throw");
+    };
+    CHECK(message([&] { t.call({a, 7}, copy, nullptr); }).find("ad::call: node 7") == 0);
+    CHECK(message([&] { t.call({a}, nullptr, nullptr); }) == "ad::call: no forward function");
+    CHECK(message([&] { t.call({a}, copy, nullptr); }).find("ad::call: an argument") == 0);
+    CHECK(message([&] {
+              t.call({a},
+                     [](const std::vector<const Mat*>&, Mat&) {
+                         throw std::invalid_argument("F failed");
+                     },
+                     [](const std::vector<const Mat*>&, const Mat&, const Mat&,
+                        const std::vector<Mat*>&) {});
+          }) == "F failed");
+    CHECK(t.size() == n);
+
+    const Tape::Id c = t.call({a}, copy,
+                              [](const std::vector<const Mat*>&, const Mat&, const Mat&,
+                                 const std::vector<Mat*>& grads) { grads[0]->resize(1, 1); });
+    const Tape::Id l = t.sum(c);
+    CHECK(message([&] { t.backward(l); }) ==
+          "ad::call: the backward function changed the gradient of argument 0 from 2x2 to 1x1");
 }
