@@ -1,0 +1,173 @@
+#include "nn/batch.hpp"
+
+#include "core/error.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace flowkit::nn {
+
+// Persistent helper threads rather than std::thread per call. Measured on a 2-core machine
+// (-O3 -march=native; 1000 rows = 4 blocks of 256 with a 2 -> 32 -> 32 -> 1 tanh MLP, MSE loss
+// and gradient; best of 3 rounds of 4000 calls, machine lightly loaded): 1 thread ~425-450 us per
+// call; 2 threads with this pool ~325-330 us; 2 threads with a std::thread started and joined
+// per call ~535-570 us, slower than one thread: besides the 12-40 us to create and join it, a
+// fresh thread starts with a cold stack and an empty malloc cache for every temporary. Training
+// calls evaluate() once per epoch for thousands of epochs, so the pool pays for itself.
+struct BatchEvaluator::Pool
+{
+    std::mutex mutex;
+    std::condition_variable start, done;
+    long generation = 0; // bumped by every call; a helper runs once per new generation
+    int pending = 0;     // helpers still running the current generation
+    bool stop = false;
+    std::vector<std::thread> helpers;
+};
+
+BatchEvaluator::BatchEvaluator(int threads, Index block_rows)
+    : m_threads(threads), m_block_rows(block_rows)
+{
+    if (threads < 1)
+        throw UsageError("--threads must be >= 1 (got " + std::to_string(threads) + ")");
+    if (block_rows < 1)
+        throw std::invalid_argument("nn::BatchEvaluator: block_rows must be >= 1 (got " +
+                                    std::to_string(block_rows) + ")");
+    m_tapes.resize(std::size_t(threads) + 1);
+    if (threads == 1)
+        return;
+    m_pool = std::make_unique<Pool>();
+    for (int w = 1; w < threads; ++w)
+        m_pool->helpers.emplace_back([this, w] {
+            long seen = 0;
+            for (;;) {
+                {
+                    std::unique_lock<std::mutex> lock(m_pool->mutex);
+                    m_pool->start.wait(lock, [&] { return m_pool->stop || m_pool->generation != seen; });
+                    if (m_pool->stop)
+                        return;
+                    seen = m_pool->generation;
+                }
+                run_worker(w); // catches everything
+                std::lock_guard<std::mutex> lock(m_pool->mutex);
+                if (--m_pool->pending == 0)
+                    m_pool->done.notify_one();
+            }
+        });
+}
+
+BatchEvaluator::~BatchEvaluator()
+{
+    if (!m_pool)
+        return;
+    {
+        std::lock_guard<std::mutex> lock(m_pool->mutex);
+        m_pool->stop = true;
+    }
+    m_pool->start.notify_all();
+    for (auto& t : m_pool->helpers)
+        t.join();
+}
+
+void BatchEvaluator::run_worker(int w)
+{
+    const bool short_last = m_rows % m_block_rows != 0;
+    for (Index b = w; b < m_nblocks; b += m_threads) {
+        const std::size_t k = std::size_t(b);
+        const Index row0 = b * m_block_rows, rows = std::min(m_block_rows, m_rows - row0);
+        ad::Tape& tape = short_last && b == m_nblocks - 1 ? m_tapes.back() : m_tapes[std::size_t(w)];
+        try {
+            tape.clear();
+            m_losses[k] = (*m_fn)(tape, row0, rows, m_grads[k]);
+        } catch (...) {
+            m_errors[k] = std::current_exception();
+        }
+    }
+}
+
+double BatchEvaluator::evaluate(Index n_rows, Index n_params, const BlockFn& block_fn, Vec& grad)
+{
+    if (n_rows < 0 || n_params < 0)
+        throw std::invalid_argument("nn::BatchEvaluator: negative n_rows or n_params");
+    m_rows = n_rows;
+    m_nblocks = blocks(n_rows);
+    m_fn = &block_fn;
+    const std::size_t nb = std::size_t(m_nblocks);
+    m_losses.assign(nb, 0.0);
+    if (m_grads.size() < nb)
+        m_grads.resize(nb);
+    m_errors.assign(nb, nullptr);
+
+    const int helpers = m_pool ? int(std::min<Index>(m_threads, m_nblocks)) - 1 : 0;
+    if (helpers > 0) {
+        {
+            std::lock_guard<std::mutex> lock(m_pool->mutex);
+            m_pool->pending = m_threads - 1; // every helper runs; those without blocks return at once
+            ++m_pool->generation;
+        }
+        m_pool->start.notify_all();
+    }
+    run_worker(0);
+    if (helpers > 0) {
+        std::unique_lock<std::mutex> lock(m_pool->mutex);
+        m_pool->done.wait(lock, [&] { return m_pool->pending == 0; });
+    }
+    m_fn = nullptr;
+
+    for (const auto& e : m_errors)
+        if (e)
+            std::rethrow_exception(e);
+    // The reduction: one thread, block order.
+    grad.setZero(n_params);
+    double loss = 0.0;
+    for (std::size_t k = 0; k < nb; ++k) {
+        if (m_grads[k].size() != n_params)
+            throw std::logic_error("nn::BatchEvaluator: block " + std::to_string(k) +
+                                   " wrote a gradient of " + std::to_string(m_grads[k].size()) +
+                                   " entries, want " + std::to_string(n_params));
+        loss += m_losses[k];
+        grad += m_grads[k];
+    }
+    return loss;
+}
+
+MlpRegression::MlpRegression(const Mlp& net, const Mat& X, const Mat& Y, int threads,
+                             Index block_rows)
+    : m_net(net), m_rows(X.rows()), m_eval(threads, block_rows)
+{
+    if (X.cols() != net.input_dim() || Y.cols() != net.output_dim() || Y.rows() != X.rows())
+        throw std::invalid_argument("nn::MlpRegression: X is " + std::to_string(X.rows()) + "x" +
+                                    std::to_string(X.cols()) + ", Y " + std::to_string(Y.rows()) +
+                                    "x" + std::to_string(Y.cols()) + ", the network " +
+                                    std::to_string(net.input_dim()) + " -> " +
+                                    std::to_string(net.output_dim()));
+    for (Index b = 0; b < m_eval.blocks(m_rows); ++b) {
+        const Index row0 = b * block_rows, rows = std::min(block_rows, m_rows - row0);
+        m_X.push_back(X.middleRows(row0, rows));
+        m_Y.push_back(Y.middleRows(row0, rows));
+    }
+}
+
+double MlpRegression::evaluate_with_gradient(const Vec& theta, Vec& grad)
+{
+    if (theta.size() != m_net.num_params())
+        throw std::invalid_argument("nn::MlpRegression: theta has " + std::to_string(theta.size()) +
+                                    " entries, the network " + std::to_string(m_net.num_params()));
+    const BlockFn fn = [&](ad::Tape& tape, Index row0, Index, Vec& g) {
+        const std::size_t b = std::size_t(row0 / m_eval.block_rows());
+        const auto p = m_net.put_params(tape, theta);
+        const Id r = tape.sub(m_net.forward(tape, p, tape.input(m_X[b])), tape.input(m_Y[b]));
+        const Id L = tape.sum(tape.square(r));
+        tape.backward(L);
+        m_net.gather_gradient(tape, p, g);
+        return tape.value(L)(0, 0);
+    };
+    const double sum = m_eval.evaluate(m_rows, m_net.num_params(), fn, grad);
+    const double scale = m_rows > 0 ? 1.0 / double(m_rows * m_net.output_dim()) : 0.0;
+    grad *= scale;
+    return sum * scale;
+}
+
+} // namespace flowkit::nn
