@@ -28,16 +28,23 @@ void Tape::check_id(Id id, const char* what) const
                                     " nodes)");
 }
 
-Tape::Id Tape::leaf(Op op, const Mat& value)
+Mat& Tape::leaf_storage(Op op, Id& id)
 {
     if (m_size == static_cast<Id>(m_nodes.size()))
         m_nodes.emplace_back();
     Node& p = m_nodes[m_size];
-    p.value = value;
     p.op = op;
     p.a = p.b = -1;
     p.needs_grad = op == Op::Param;
-    return m_size++;
+    id = m_size++;
+    return p.value;
+}
+
+Tape::Id Tape::leaf(Op op, const Mat& value)
+{
+    Id id;
+    leaf_storage(op, id) = value;
+    return id;
 }
 
 Tape::Id Tape::push(Op op, Id a, Id b, double s, Index start, Index count)

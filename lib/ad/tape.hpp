@@ -83,6 +83,20 @@ public:
     Id input(const Mat& value);
     /// Leaf whose gradient backward() computes.
     Id param(const Mat& value);
+    /// Leaves from any Eigen expression (e.g. a Map into a flat parameter vector), copied into
+    /// the node's reused storage: no allocation once the tape has held a leaf of that size.
+    template <class Derived> Id input(const Eigen::MatrixBase<Derived>& value)
+    {
+        Id id;
+        leaf_storage(Op::Input, id) = value;
+        return id;
+    }
+    template <class Derived> Id param(const Eigen::MatrixBase<Derived>& value)
+    {
+        Id id;
+        leaf_storage(Op::Param, id) = value;
+        return id;
+    }
 
     // Every op below throws std::invalid_argument (op name and shapes) on a shape mismatch
     // or an id that is not on the tape.
@@ -150,6 +164,9 @@ public:
     }
 
 private:
+    /// A new leaf node of kind op; returns its value matrix for the caller to fill.
+    Mat& leaf_storage(Op op, Id& id);
+
     struct Node
     {
         Mat value, grad;

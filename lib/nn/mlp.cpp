@@ -65,13 +65,22 @@ void Mlp::unpack(const Vec& theta, Index l, Mat& W, Mat& b) const
 std::vector<Id> Mlp::put_params(ad::Tape& tape, const Vec& theta) const
 {
     std::vector<Id> params;
-    Mat W, b;
-    for (Index l = 0; l < layers(); ++l) {
-        unpack(theta, l, W, b);
-        params.push_back(tape.param(W));
-        params.push_back(tape.param(b));
-    }
+    put_params(tape, theta, params);
     return params;
+}
+
+void Mlp::put_params(ad::Tape& tape, const Vec& theta, std::vector<Id>& params) const
+{
+    if (theta.size() != m_num_params)
+        throw std::invalid_argument("nn::Mlp: theta has " + std::to_string(theta.size()) +
+                                    " entries, the network " + std::to_string(m_num_params));
+    params.clear();
+    for (Index l = 0; l < layers(); ++l) {
+        const Index out = m_widths[std::size_t(l) + 1], in = m_widths[std::size_t(l)];
+        const Index off = m_offsets[std::size_t(l)];
+        params.push_back(tape.param(Eigen::Map<const RowMajorMat>(theta.data() + off, out, in)));
+        params.push_back(tape.param(Eigen::Map<const Mat>(theta.data() + off + out * in, 1, out)));
+    }
 }
 
 void Mlp::gather_gradient(const ad::Tape& tape, const std::vector<Id>& params, Vec& grad) const
@@ -140,7 +149,14 @@ Mlp::Trace Mlp::trace(ad::Tape& tape, const std::vector<Id>& params, Id X) const
 
 Id Mlp::forward(ad::Tape& tape, const std::vector<Id>& params, Id X) const
 {
-    return trace(tape, params, X).out;
+    // As trace() without recording the layers: no allocation.
+    check_params(params);
+    Id A = X;
+    for (Index l = 0; l < layers(); ++l) {
+        const Id Z = tape.add_row(tape.matmul_t(A, params[2 * l]), params[2 * l + 1]);
+        A = l + 1 < layers() ? act(tape, Z, 0) : Z;
+    }
+    return A;
 }
 
 Id Mlp::input_gradient(ad::Tape& tape, const std::vector<Id>& params, const Trace& tr) const

@@ -67,6 +67,8 @@ public:
     /// Puts every W_l, b_l on the tape as params: {W_0, b_0, W_1, b_1, ...}.
     /// Throws std::invalid_argument if theta.size() != num_params().
     std::vector<Id> put_params(ad::Tape& tape, const Vec& theta) const;
+    /// The same into `params` (cleared first): with a reused vector and tape, no allocation.
+    void put_params(ad::Tape& tape, const Vec& theta, std::vector<Id>& params) const;
     /// The gradients of params (from put_params) after tape.backward(), in theta's layout;
     /// grad is resized. A param the loss does not reach contributes zeros.
     void gather_gradient(const ad::Tape& tape, const std::vector<Id>& params, Vec& grad) const;
