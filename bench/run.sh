@@ -92,3 +92,7 @@ for r in "${rows[@]}"; do
     printf '%-26s %-31s %11.4f %11.4f %21s %9s %9s\n' "$name" "$ref" "$a" "$b" "$result" "$target" "$diff"
 done
 echo "(medians of $REPEATS runs; $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+
+# The learning core: MLP losses on the tape against PyTorch.
+echo
+"$here/mlp.sh"

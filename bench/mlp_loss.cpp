@@ -1,0 +1,142 @@
+// Reference for bench/mlp.sh: forward + backward of two MLP losses on flowkit's ad::Tape, the
+// tape cleared and rebuilt every iteration as training does.
+//   mse W   : 2 -> W -> W -> 1 tanh MLP, MSE against a target on 1000 rows, backward to theta.
+//   symp W  : scalar V(t, x), 3 -> W -> W -> 1 tanh, L = mean_rows || d/dt grad_x V ||^2
+//             (hessian_vector along e_t, x columns), backward to theta (SympFlow-shaped).
+//   peak    : a 2000 x 2000 Eigen matrix product, the machine's (one core's) GFLOP/s.
+// Weights and inputs come from fixed formulas shared with bench/torch_mlp_loss.py:
+//   theta[k] = sin(0.7 k + 0.3) / sqrt(fan_in of k's layer)   (theta's order, mlp.hpp)
+//   X(i, j)  = sin(0.37 i + 1.1 j + 0.5),  y(i) = cos(0.13 i)
+// Prints one line: case,median ms,loss,|grad theta|,MFLOP per step (matrix products only),GFLOP/s
+#include "ad/tape.hpp"
+#include "nn/mlp.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using namespace flowkit;
+
+namespace {
+
+constexpr Index kRows = 1000;
+
+Vec formula_theta(const nn::Mlp& net)
+{
+    Vec theta(net.num_params());
+    Index k = 0;
+    for (Index l = 0; l < net.layers(); ++l) {
+        const Index in = net.widths()[std::size_t(l)], out = net.widths()[std::size_t(l) + 1];
+        for (Index e = 0; e < out * (in + 1); ++e, ++k)
+            theta[k] = std::sin(0.7 * double(k) + 0.3) / std::sqrt(double(in));
+    }
+    return theta;
+}
+
+Mat formula_inputs(Index cols)
+{
+    Mat X(kRows, cols);
+    for (Index i = 0; i < kRows; ++i)
+        for (Index j = 0; j < cols; ++j)
+            X(i, j) = std::sin(0.37 * double(i) + 1.1 * double(j) + 0.5);
+    return X;
+}
+
+double now_ms()
+{
+    return std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+template <class Step>
+double median_ms(Step&& step, int repeats)
+{
+    for (int r = 0; r < 3; ++r) // warm-up: the tape's matrices get their sizes
+        step();
+    std::vector<double> t;
+    for (int r = 0; r < repeats; ++r) {
+        const double t0 = now_ms();
+        step();
+        t.push_back(now_ms() - t0);
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const std::string what = argc > 1 ? argv[1] : "mse";
+    const Index W = argc > 2 ? std::atol(argv[2]) : 32;
+    const int repeats = argc > 3 ? std::atoi(argv[3]) : 30;
+    const double n = double(kRows), w = double(W);
+
+    if (what == "peak") {
+        const Index N = 2000;
+        Mat A = Mat::Random(N, N), B = Mat::Random(N, N), C(N, N);
+        const double ms = median_ms([&] { C.noalias() = A * B; }, std::max(3, repeats / 10));
+        const double mflop = 2.0 * double(N) * double(N) * double(N) / 1e6;
+        std::printf("peak,%.4f,%.6g,0,%.1f,%.2f\n", ms, C(0, 0), mflop, mflop / ms);
+        return 0;
+    }
+
+    ad::Tape tape;
+    double loss = 0.0;
+    Vec grad;
+    double mflop = 0.0;
+    double ms = 0.0;
+    if (what == "mse") {
+        const nn::Mlp net({2, W, W, 1}, nn::Activation::Tanh);
+        const Vec theta = formula_theta(net);
+        const Mat X = formula_inputs(2);
+        Mat y(kRows, 1);
+        for (Index i = 0; i < kRows; ++i)
+            y(i, 0) = std::cos(0.13 * double(i));
+        auto step = [&] {
+            tape.clear();
+            const auto params = net.put_params(tape, theta);
+            const auto out = net.forward(tape, params, tape.input(X));
+            const auto L = tape.mean(tape.square(tape.sub(out, tape.input(y))));
+            tape.backward(L);
+            loss = tape.value(L)(0, 0);
+            net.gather_gradient(tape, params, grad);
+        };
+        ms = median_ms(step, repeats);
+        // forward 2n(2W + W^2 + W); backward: layer 0 only dW (X is an input), others both
+        mflop = (2 * n * (2 * w + w * w + w) + 2 * n * (2 * w + 2 * w * w + 2 * w)) / 1e6;
+    } else if (what == "symp") {
+        const nn::Mlp net({3, W, W, 1}, nn::Activation::Tanh);
+        const Vec theta = formula_theta(net);
+        const Mat X = formula_inputs(3);
+        Mat E = Mat::Zero(kRows, 3);
+        E.col(0).setOnes(); // e_t
+        auto step = [&] {
+            tape.clear();
+            const auto params = net.put_params(tape, theta);
+            const auto tr = net.trace(tape, params, tape.input(X));
+            const auto Hv = net.hessian_vector(tape, params, tr, tape.input(E));
+            const auto C = tape.cols(Hv, 1, 2); // d/dt grad_x V
+            const auto L = tape.mean(tape.sum_cols(tape.square(C)));
+            tape.backward(L);
+            loss = tape.value(L)(0, 0);
+            net.gather_gradient(tape, params, grad);
+        };
+        ms = median_ms(step, repeats);
+        // forward: trace 2n(3W + W^2 + W), Z'_0 2n3W, Z'_1 2nW^2, B, B' 4nW^2, Dp W_0 2nW3;
+        // backward: the products the loss reaches (Z_0, Z'_0 only dW; the rest both sides)
+        const double d0 = 3;
+        mflop = (2 * n * (3 * d0 * w + 4 * w * w + w) + 8 * n * d0 * w + 16 * n * w * w) / 1e6;
+    } else {
+        std::fprintf(stderr, "usage: mlp_loss mse|symp|peak [width] [repeats]\n");
+        return 2;
+    }
+    std::printf("%s%ld,%.4f,%.17g,%.17g,%.1f,%.2f\n", what.c_str(), long(W), ms, loss,
+                grad.norm(), mflop, mflop / ms);
+    return 0;
+}
