@@ -41,6 +41,50 @@ void normal_cdf(const Mat& x, Mat& c)
 /// x clamped to [-40, 40], where the normal density underflows to 0.
 auto clamp40(const Mat& x) { return x.array().max(-40.0).min(40.0); }
 
+/// Gradient accumulation without zeroing first: g = e on the sweep's first write (set false),
+/// g += e after.
+template <class E> void put(Mat& g, bool& set, const Eigen::MatrixBase<E>& e)
+{
+    if (set) {
+        g += e;
+    } else {
+        g = e;
+        set = true;
+    }
+}
+template <class E> void put(Mat& g, bool& set, const Eigen::ArrayBase<E>& e)
+{
+    put(g, set, e.matrix());
+}
+
+/// g = l r or g += l r, as put(); coefficient-based when the inner dimension is tiny.
+constexpr Index kLazyDepth = 4; // inner dimensions up to this skip GEMM's packing and zeroing
+
+template <class L, class R> void put_product(Mat& g, bool& set, const L& l, const R& r)
+{
+    if (l.cols() <= kLazyDepth) {
+        if (set)
+            g.noalias() += l.lazyProduct(r);
+        else
+            g.noalias() = l.lazyProduct(r);
+    } else if (set) {
+        g.noalias() += l * r;
+    } else {
+        g.noalias() = l * r;
+    }
+    set = true;
+}
+
+/// g, zeroed on the sweep's first write, for an op that adds into part of it.
+Mat& zeroed(Mat& g, bool& set, const Mat& shape_of)
+{
+    if (!set) {
+        g.setZero(shape_of.rows(), shape_of.cols());
+        set = true;
+    }
+    return g;
+}
+
 } // namespace
 
 const char* op_name(Op op)
@@ -104,7 +148,7 @@ void Tape::apply_call(Id i, bool backward)
     c.grads.resize(n);
     for (std::size_t j = 0; j < n; ++j) {
         Node& a = m_nodes[c.args[j]];
-        c.grads[j] = a.needs_grad ? &a.grad : nullptr;
+        c.grads[j] = a.needs_grad ? &zeroed(a.grad, a.grad_set, a.value) : nullptr;
     }
     c.b(c.in, p.value, p.grad, c.grads);
     for (std::size_t j = 0; j < n; ++j)
@@ -135,18 +179,20 @@ void Tape::apply(Id i, bool backward)
     case Op::MatMul: // [m,k] * [k,n]
         if (!backward) {
             need(x.cols() == y.rows(), p.op, x, y);
-            v.noalias() = x * y;
+            if (x.cols() <= kLazyDepth) v.noalias() = x.lazyProduct(y);
+            else v.noalias() = x * y;
         }
-        if (ga) A.grad.noalias() += p.grad * y.transpose(); // G_A += G B^T
-        if (gb) B.grad.noalias() += x.transpose() * p.grad; // G_B += A^T G
+        if (ga) put_product(A.grad, A.grad_set, p.grad, y.transpose()); // G_A += G B^T
+        if (gb) put_product(B.grad, B.grad_set, x.transpose(), p.grad); // G_B += A^T G
         break;
     case Op::MatMulT: // [m,k] * [n,k]^T
         if (!backward) {
             need(x.cols() == y.cols(), p.op, x, y);
-            v.noalias() = x * y.transpose();
+            if (x.cols() <= kLazyDepth) v.noalias() = x.lazyProduct(y.transpose());
+            else v.noalias() = x * y.transpose();
         }
-        if (ga) A.grad.noalias() += p.grad * y;             // G_A += G B
-        if (gb) B.grad.noalias() += p.grad.transpose() * x; // G_B += G^T A
+        if (ga) put_product(A.grad, A.grad_set, p.grad, y);             // G_A += G B
+        if (gb) put_product(B.grad, B.grad_set, p.grad.transpose(), x); // G_B += G^T A
         break;
     case Op::Add:
     case Op::Sub:
@@ -159,56 +205,54 @@ void Tape::apply(Id i, bool backward)
             else if (p.op == Op::Mul) v = (x.array() * y.array()).matrix();
             else v = (x.array() / y.array()).matrix();
         } else if (p.op == Op::Add) {
-            if (ga) A.grad += p.grad;
-            if (gb) B.grad += p.grad;
+            if (ga) put(A.grad, A.grad_set, p.grad);
+            if (gb) put(B.grad, B.grad_set, p.grad);
         } else if (p.op == Op::Sub) {
-            if (ga) A.grad += p.grad;
-            if (gb) B.grad -= p.grad;
+            if (ga) put(A.grad, A.grad_set, p.grad);
+            if (gb) put(B.grad, B.grad_set, -p.grad);
         } else if (p.op == Op::Mul) {
-            if (ga) A.grad.array() += G * y.array();
-            if (gb) B.grad.array() += G * x.array();
+            if (ga) put(A.grad, A.grad_set, G * y.array());
+            if (gb) put(B.grad, B.grad_set, G * x.array());
         } else {
-            if (ga) A.grad.array() += G / y.array();              // d(x/y)/dx = 1/y
-            if (gb) B.grad.array() -= G * v.array() / y.array(); // d(x/y)/dy = -(x/y)/y
+            if (ga) put(A.grad, A.grad_set, G / y.array());                 // d(x/y)/dx = 1/y
+            if (gb) put(B.grad, B.grad_set, -(G * v.array() / y.array())); // -(x/y)/y
         }
         break;
     case Op::Scale:
         if (!backward) v = p.s * x;
-        if (ga) A.grad += p.s * p.grad;
+        if (ga) put(A.grad, A.grad_set, p.s * p.grad);
         break;
     case Op::AddScalar:
         if (!backward) v = (x.array() + p.s).matrix();
-        if (ga) A.grad += p.grad;
+        if (ga) put(A.grad, A.grad_set, p.grad);
         break;
     case Op::AddRowBroadcast: // [m,n] + [1,n]
         if (!backward) {
             need(y.rows() == 1 && y.cols() == x.cols(), p.op, x, y);
-            v = x;
-            v.rowwise() += y.row(0);
+            v = x.rowwise() + y.row(0);
         }
-        if (ga) A.grad += p.grad;
-        if (gb) B.grad += p.grad.colwise().sum();
+        if (ga) put(A.grad, A.grad_set, p.grad);
+        if (gb) put(B.grad, B.grad_set, p.grad.colwise().sum());
         break;
     case Op::MulRowBroadcast: // [m,n] .* [1,n]
         if (!backward) {
             need(y.rows() == 1 && y.cols() == x.cols(), p.op, x, y);
-            v = x;
-            v.array().rowwise() *= y.row(0).array();
+            v = (x.array().rowwise() * y.row(0).array()).matrix();
         }
-        if (ga) A.grad.array() += G.rowwise() * y.row(0).array();
-        if (gb) B.grad += (p.grad.array() * x.array()).matrix().colwise().sum();
+        if (ga) put(A.grad, A.grad_set, G.rowwise() * y.row(0).array());
+        if (gb) put(B.grad, B.grad_set, (G * x.array()).matrix().colwise().sum());
         break;
     case Op::SumRows: // [m,n] -> [1,n]
         if (!backward) v = x.colwise().sum();
-        if (ga) A.grad.rowwise() += p.grad.row(0);
+        if (ga) put(A.grad, A.grad_set, p.grad.row(0).replicate(x.rows(), 1));
         break;
     case Op::SumCols: // [m,n] -> [m,1]
         if (!backward) v = x.rowwise().sum();
-        if (ga) A.grad.colwise() += p.grad.col(0);
+        if (ga) put(A.grad, A.grad_set, p.grad.col(0).replicate(1, x.cols()));
         break;
     case Op::Sum: // [m,n] -> [1,1]
         if (!backward) v.setConstant(1, 1, x.sum());
-        if (ga) A.grad.array() += p.grad(0, 0);
+        if (ga) put(A.grad, A.grad_set, Mat::Constant(x.rows(), x.cols(), p.grad(0, 0)));
         break;
     case Op::Mean: // [m,n] -> [1,1]
         if (!backward) {
@@ -216,11 +260,13 @@ void Tape::apply(Id i, bool backward)
                 throw std::invalid_argument("ad::mean: empty matrix " + shape(x));
             v.setConstant(1, 1, x.mean());
         }
-        if (ga) A.grad.array() += p.grad(0, 0) / static_cast<double>(x.size());
+        if (ga)
+            put(A.grad, A.grad_set,
+                Mat::Constant(x.rows(), x.cols(), p.grad(0, 0) / static_cast<double>(x.size())));
         break;
     case Op::Square:
         if (!backward) v = x.array().square().matrix();
-        if (ga) A.grad.array() += 2.0 * G * x.array();
+        if (ga) put(A.grad, A.grad_set, 2.0 * G * x.array());
         break;
     case Op::Cols: // [m,n] -> [m,count]
         if (!backward) {
@@ -230,7 +276,7 @@ void Tape::apply(Id i, bool backward)
                                             ") out of shape " + shape(x));
             v = x.middleCols(p.start, p.count);
         }
-        if (ga) A.grad.middleCols(p.start, p.count) += p.grad;
+        if (ga) zeroed(A.grad, A.grad_set, x).middleCols(p.start, p.count) += p.grad;
         break;
     case Op::ConcatCols: // [m,n1], [m,n2] -> [m,n1+n2]
         if (!backward) {
@@ -239,63 +285,67 @@ void Tape::apply(Id i, bool backward)
             v.leftCols(x.cols()) = x;
             v.rightCols(y.cols()) = y;
         }
-        if (ga) A.grad += p.grad.leftCols(x.cols());
-        if (gb) B.grad += p.grad.rightCols(y.cols());
+        if (ga) put(A.grad, A.grad_set, p.grad.leftCols(x.cols()));
+        if (gb) put(B.grad, B.grad_set, p.grad.rightCols(y.cols()));
         break;
+    // tanh of a node is computed once: A.tanh_src is the first Tanh node (t in its value) or
+    // TanhD* node (t in its aux) of argument A; later ones read t there.
     case Op::Tanh: // t' = 1 - t^2
-        if (!backward) tanh_values(x, v);
-        if (ga) A.grad.array() += G * (1.0 - v.array().square());
-        break;
-    case Op::TanhD1: // aux = t;  v = 1 - t^2;  v' = -2 t (1 - t^2)
         if (!backward) {
-            tanh_values(x, p.aux);
-            v = (1.0 - p.aux.array().square()).matrix();
+            tanh_values(x, v);
+            if (A.tanh_src < 0) A.tanh_src = i;
         }
-        if (ga) A.grad.array() += G * (-2.0 * p.aux.array() * v.array());
+        if (ga) put(A.grad, A.grad_set, G * (1.0 - v.array().square()));
         break;
+    case Op::TanhD1: // v = 1 - t^2;  v' = -2 t (1 - t^2)
     case Op::TanhD2: // v = -2 t (1 - t^2);  v' = (6 t^2 - 2)(1 - t^2)
-        if (!backward) {
-            tanh_values(x, p.aux);
-            v = (-2.0 * p.aux.array() * (1.0 - p.aux.array().square())).matrix();
-        }
-        if (ga)
-            A.grad.array() += G * (6.0 * p.aux.array().square() - 2.0) *
-                              (1.0 - p.aux.array().square());
-        break;
     case Op::TanhD3: // v = (6 t^2 - 2)(1 - t^2);  v' = 8 t (2 - 3 t^2)(1 - t^2)
-        if (!backward) {
+    {
+        if (!backward && A.tanh_src < 0) {
             tanh_values(x, p.aux);
-            v = ((6.0 * p.aux.array().square() - 2.0) * (1.0 - p.aux.array().square())).matrix();
+            A.tanh_src = i;
         }
-        if (ga)
-            A.grad.array() += G * 8.0 * p.aux.array() * (2.0 - 3.0 * p.aux.array().square()) *
-                              (1.0 - p.aux.array().square());
+        const auto t = tanh_of(A.tanh_src).array();
+        if (!backward) {
+            if (p.op == Op::TanhD1) v = (1.0 - t.square()).matrix();
+            else if (p.op == Op::TanhD2) v = (-2.0 * t * (1.0 - t.square())).matrix();
+            else v = ((6.0 * t.square() - 2.0) * (1.0 - t.square())).matrix();
+        }
+        if (ga) {
+            if (p.op == Op::TanhD1) put(A.grad, A.grad_set, G * (-2.0 * t * v.array()));
+            else if (p.op == Op::TanhD2)
+                put(A.grad, A.grad_set, G * (6.0 * t.square() - 2.0) * (1.0 - t.square()));
+            else
+                put(A.grad, A.grad_set,
+                    G * 8.0 * t * (2.0 - 3.0 * t.square()) * (1.0 - t.square()));
+        }
         break;
+    }
     case Op::Sin:
         if (!backward) v = x.array().sin().matrix();
-        if (ga) A.grad.array() += G * x.array().cos();
+        if (ga) put(A.grad, A.grad_set, G * x.array().cos());
         break;
     case Op::Cos:
         if (!backward) v = x.array().cos().matrix();
-        if (ga) A.grad.array() -= G * x.array().sin();
+        if (ga) put(A.grad, A.grad_set, -(G * x.array().sin()));
         break;
     case Op::Softplus: // max(x, 0) + log(1 + e^{-|x|});  v' = sigmoid(x)
         if (!backward) {
             sigmoid_values(x, p.aux);
             v = (x.array().max(0.0) + (-x.array().abs()).exp().log1p()).matrix();
         }
-        if (ga) A.grad.array() += G * p.aux.array();
+        if (ga) put(A.grad, A.grad_set, G * p.aux.array());
         break;
     case Op::Sigmoid: // s' = s (1 - s)
         if (!backward) sigmoid_values(x, v);
-        if (ga) A.grad.array() += G * v.array() * (1.0 - v.array());
+        if (ga) put(A.grad, A.grad_set, G * v.array() * (1.0 - v.array()));
         break;
     case Op::SigmoidD1: // aux = s;  v = s (1 - s);  v' = v (1 - 2 s)
         if (!backward) {
             sigmoid_values(x, p.aux);
             v = (p.aux.array() * (1.0 - p.aux.array())).matrix();
         }
-        if (ga) A.grad.array() += G * v.array() * (1.0 - 2.0 * p.aux.array());
+        if (ga) put(A.grad, A.grad_set, G * v.array() * (1.0 - 2.0 * p.aux.array()));
         break;
     case Op::SigmoidD2: // v = s (1 - s)(1 - 2 s);  v' = s (1 - s)(1 - 6 s + 6 s^2)
         if (!backward) {
@@ -303,8 +353,8 @@ void Tape::apply(Id i, bool backward)
             v = (p.aux.array() * (1.0 - p.aux.array()) * (1.0 - 2.0 * p.aux.array())).matrix();
         }
         if (ga)
-            A.grad.array() += G * p.aux.array() * (1.0 - p.aux.array()) *
-                              (1.0 - 6.0 * p.aux.array() + 6.0 * p.aux.array().square());
+            put(A.grad, A.grad_set, G * p.aux.array() * (1.0 - p.aux.array()) *
+                              (1.0 - 6.0 * p.aux.array() + 6.0 * p.aux.array().square()));
         break;
     // SiLU: aux = s = sigmoid(x); s1 = s (1 - s), s2 = s1 (1 - 2 s),
     // s3 = s1 (1 - 6 s + 6 s^2), s4 = s1 (1 - 2 s)(1 - 12 s + 12 s^2);  (x s)^(k) = k s_(k-1) + x s_k
@@ -315,7 +365,7 @@ void Tape::apply(Id i, bool backward)
         }
         if (ga) {
             const auto s = p.aux.array();
-            A.grad.array() += G * (s + x.array() * s * (1.0 - s));
+            put(A.grad, A.grad_set, G * (s + x.array() * s * (1.0 - s)));
         }
         break;
     case Op::SiluD1: // v = s + x s1;  v' = 2 s1 + x s2
@@ -326,7 +376,7 @@ void Tape::apply(Id i, bool backward)
         }
         if (ga) {
             const auto s = p.aux.array();
-            A.grad.array() += G * s * (1.0 - s) * (2.0 + x.array() * (1.0 - 2.0 * s));
+            put(A.grad, A.grad_set, G * s * (1.0 - s) * (2.0 + x.array() * (1.0 - 2.0 * s)));
         }
         break;
     case Op::SiluD2: // v = 2 s1 + x s2;  v' = 3 s2 + x s3
@@ -337,8 +387,8 @@ void Tape::apply(Id i, bool backward)
         }
         if (ga) {
             const auto s = p.aux.array();
-            A.grad.array() += G * s * (1.0 - s) *
-                              (3.0 * (1.0 - 2.0 * s) + x.array() * (1.0 - 6.0 * s + 6.0 * s.square()));
+            put(A.grad, A.grad_set, G * s * (1.0 - s) *
+                              (3.0 * (1.0 - 2.0 * s) + x.array() * (1.0 - 6.0 * s + 6.0 * s.square())));
         }
         break;
     case Op::SiluD3: // v = 3 s2 + x s3;  v' = 4 s3 + x s4
@@ -351,9 +401,9 @@ void Tape::apply(Id i, bool backward)
         }
         if (ga) {
             const auto s = p.aux.array();
-            A.grad.array() += G * s * (1.0 - s) *
+            put(A.grad, A.grad_set, G * s * (1.0 - s) *
                               (4.0 * (1.0 - 6.0 * s + 6.0 * s.square()) +
-                               x.array() * (1.0 - 2.0 * s) * (1.0 - 12.0 * s + 12.0 * s.square()));
+                               x.array() * (1.0 - 2.0 * s) * (1.0 - 12.0 * s + 12.0 * s.square())));
         }
         break;
     // GELU: Phi = normal CDF, phi = density, phi' = -x phi. The polynomials in x take x
@@ -364,8 +414,8 @@ void Tape::apply(Id i, bool backward)
             v = (x.array() * p.aux.array()).matrix();
         }
         if (ga)
-            A.grad.array() += G * (p.aux.array() + inv_sqrt2pi * x.array() *
-                                                       (-0.5 * x.array().square()).exp());
+            put(A.grad, A.grad_set, G * (p.aux.array() + inv_sqrt2pi * x.array() *
+                                                       (-0.5 * x.array().square()).exp()));
         break;
     case Op::GeluD1: // aux = phi;  v = Phi + x phi;  v' = (2 - x^2) phi
         if (!backward) {
@@ -373,7 +423,7 @@ void Tape::apply(Id i, bool backward)
             normal_cdf(x, v);
             v.array() += x.array() * p.aux.array();
         }
-        if (ga) A.grad.array() += G * (2.0 - clamp40(x).square()) * p.aux.array();
+        if (ga) put(A.grad, A.grad_set, G * (2.0 - clamp40(x).square()) * p.aux.array());
         break;
     case Op::GeluD2: // aux = phi;  v = (2 - x^2) phi;  v' = x (x^2 - 4) phi
         if (!backward) {
@@ -382,7 +432,7 @@ void Tape::apply(Id i, bool backward)
         }
         if (ga) {
             const auto xc = clamp40(x);
-            A.grad.array() += G * xc * (xc.square() - 4.0) * p.aux.array();
+            put(A.grad, A.grad_set, G * xc * (xc.square() - 4.0) * p.aux.array());
         }
         break;
     case Op::GeluD3: // aux = phi;  v = x (x^2 - 4) phi;  v' = (-x^4 + 7 x^2 - 4) phi
@@ -393,7 +443,7 @@ void Tape::apply(Id i, bool backward)
         }
         if (ga) {
             const auto x2 = clamp40(x).square();
-            A.grad.array() += G * ((7.0 - x2) * x2 - 4.0) * p.aux.array();
+            put(A.grad, A.grad_set, G * ((7.0 - x2) * x2 - 4.0) * p.aux.array());
         }
         break;
     case Op::Call: // apply_call, above

@@ -9,10 +9,8 @@ namespace flowkit::ad {
 
 void tanh_values(const Mat& x, Mat& t)
 {
-    // u = exp(-2|x|) in (0, 1];  tanh|x| = (1 - u)/(1 + u)
-    t = (-2.0 * x.array().abs()).exp().matrix();
-    t.array() = (1.0 - t.array()) / (1.0 + t.array());
-    t.array() = (x.array() < 0.0).select(-t.array(), t.array());
+    // One pass: tanh x = 2/(1 + e^{-2x}) - 1. e^{-2x} = inf (x -> -inf) gives -1, 0 gives 1.
+    t = (2.0 / (1.0 + (-2.0 * x.array()).exp()) - 1.0).matrix();
 }
 
 void sigmoid_values(const Mat& x, Mat& s)
@@ -35,6 +33,7 @@ Mat& Tape::leaf_storage(Op op, Id& id)
     Node& p = m_nodes[m_size];
     p.op = op;
     p.a = p.b = -1;
+    p.tanh_src = -1;
     p.needs_grad = op == Op::Param;
     id = m_size++;
     return p.value;
@@ -63,6 +62,7 @@ Tape::Id Tape::push(Op op, Id a, Id b, double s, Index start, Index count)
     p.s = s;
     p.start = start;
     p.count = count;
+    p.tanh_src = -1;
     p.needs_grad = m_nodes[a].needs_grad || (b >= 0 && m_nodes[b].needs_grad);
     apply(m_size, false); // throws before the node is counted
     return m_size++;
@@ -136,6 +136,7 @@ Tape::Id Tape::call(const std::vector<Id>& args, Forward f, Backward b)
     p.s = 0.0;
     p.start = p.count = 0;
     p.call_index = m_ncalls;
+    p.tanh_src = -1;
     p.needs_grad = needs;
     apply_call(m_size, false); // throws before the node is counted
     ++m_ncalls;
@@ -177,17 +178,23 @@ void Tape::backward(Id loss)
         throw std::invalid_argument("ad::backward: loss must be 1x1 (got " +
                                     std::to_string(v.rows()) + "x" + std::to_string(v.cols()) +
                                     ")");
+    // A child's gradient is assigned by the first parent that reaches it and added to by the
+    // others (grad_set), so nothing is zeroed first. A node the loss does not reach has a zero
+    // gradient and is not visited; its gradient is set to zero at the end.
+    for (Id i = 0; i <= loss; ++i)
+        m_nodes[i].grad_set = false;
+    if (m_nodes[loss].needs_grad) {
+        m_nodes[loss].grad.setConstant(1, 1, 1.0);
+        m_nodes[loss].grad_set = true;
+        for (Id i = loss; i >= 0; --i)
+            if (m_nodes[i].grad_set && m_nodes[i].a >= 0)
+                apply(i, true);
+    }
     for (Id i = 0; i <= loss; ++i) {
         Node& p = m_nodes[i];
-        if (p.needs_grad)
+        if (p.needs_grad && !p.grad_set)
             p.grad.setZero(p.value.rows(), p.value.cols());
     }
-    if (!m_nodes[loss].needs_grad)
-        return;
-    m_nodes[loss].grad(0, 0) = 1.0;
-    for (Id i = loss; i >= 0; --i)
-        if (m_nodes[i].needs_grad && m_nodes[i].a >= 0)
-            apply(i, true);
 }
 
 } // namespace flowkit::ad

@@ -151,8 +151,10 @@ public:
     /// Number of nodes on the tape.
     Id size() const { return m_size; }
 
-    /// loss must be 1 x 1 (else std::invalid_argument). Zeroes the gradients of every node up to
-    /// loss, seeds d loss/d loss = 1 and walks back, adding into the children that need it.
+    /// loss must be 1 x 1 (else std::invalid_argument). Seeds d loss/d loss = 1 and walks back
+    /// over the nodes the loss reaches, into the children that need it (the first contribution
+    /// is assigned, later ones added); every other node up to loss that needs a gradient gets
+    /// zero.
     void backward(Id loss);
 
     /// Forgets the nodes but keeps their matrices: rebuilding a graph of the same shapes
@@ -176,7 +178,9 @@ private:
         double s = 0.0;
         Index start = 0, count = 0;
         int call_index = -1; // Op::Call: its entry in m_calls
+        Id tanh_src = -1;    // a node holding tanh(this value): Op::Tanh (value) or TanhD* (aux)
         bool needs_grad = false;
+        bool grad_set = false; // backward(): grad has been written in this sweep
     };
 
     /// An Op::Call node's function, VJP and arguments; in and grads are scratch for the calls.
@@ -196,6 +200,11 @@ private:
     void apply(Id i, bool backward);
     /// ops.cpp: forward or backward of an Op::Call node.
     void apply_call(Id i, bool backward);
+    /// The matrix holding tanh of node src's argument (its value for Op::Tanh, else its aux).
+    const Mat& tanh_of(Id src) const
+    {
+        return m_nodes[src].op == Op::Tanh ? m_nodes[src].value : m_nodes[src].aux;
+    }
 
     std::vector<Node> m_nodes; // m_nodes[m_size..] are kept for reuse
     Id m_size = 0;

@@ -204,13 +204,15 @@ Id Mlp::hessian_vector(ad::Tape& tape, const std::vector<Id>& params, const Trac
         return tape.scale(tape.matmul(tape.input(Mat::Ones(tape.value(tr.X).rows(), 1)),
                                       params[0]),
                           0.0);
-    // Z'_l along V, for the hidden layers
-    std::vector<Id> Zp(std::size_t(L - 1));
+    // Z'_l along V, for the hidden layers; act1[l] = act'(Z_l), recorded once and reused below
+    std::vector<Id> Zp(std::size_t(L - 1)), act1(std::size_t(L - 1));
     Zp[0] = tape.matmul_t(V, params[0]);
-    for (Index l = 1; l < L - 1; ++l)
-        Zp[std::size_t(l)] = tape.matmul_t(
-            tape.mul(act(tape, tr.Z[std::size_t(l - 1)], 1), Zp[std::size_t(l - 1)]),
-            params[2 * l]);
+    for (Index l = 1; l < L - 1; ++l) {
+        act1[std::size_t(l - 1)] = act(tape, tr.Z[std::size_t(l - 1)], 1);
+        Zp[std::size_t(l)] =
+            tape.matmul_t(tape.mul(act1[std::size_t(l - 1)], Zp[std::size_t(l - 1)]),
+                          params[2 * l]);
+    }
     // D = act'(Z) .* w,  D' = act''(Z) .* Z' .* w  (last hidden layer)
     std::size_t h = std::size_t(L - 2);
     const Id w = params[2 * (L - 1)];
@@ -221,7 +223,7 @@ Id Mlp::hessian_vector(ad::Tape& tape, const std::vector<Id>& params, const Trac
         // D'_{l-1} = act''(Z) .* Z' .* B + act'(Z) .* B'
         h = std::size_t(l - 1);
         const Id B = tape.matmul(D, params[2 * l]), Bp = tape.matmul(Dp, params[2 * l]);
-        const Id d1 = act(tape, tr.Z[h], 1);
+        const Id d1 = act1[h];
         D = tape.mul(d1, B);
         Dp = tape.add(tape.mul(tape.mul(act(tape, tr.Z[h], 2), Zp[h]), B), tape.mul(d1, Bp));
     }
