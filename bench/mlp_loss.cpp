@@ -4,11 +4,18 @@
 //   symp W  : scalar V(t, x), 3 -> W -> W -> 1 tanh, L = mean_rows || d/dt grad_x V ||^2
 //             (hessian_vector along e_t, x columns), backward to theta (SympFlow-shaped).
 //   peak    : a 2000 x 2000 Eigen matrix product, the machine's (one core's) GFLOP/s.
+// Usage: mlp_loss mse|symp|peak [width] [repeats] [threads] [block_rows]. Without `threads` the
+// step is the one tape above on the calling thread; with it (>= 1) the same loss goes through
+// nn::BatchEvaluator(threads, block_rows = 500): each block of rows on its own tape, the block
+// sums (of squared residuals, resp. of || d/dt grad_x V ||^2 over the block's rows) and their
+// gradients added in block order, then divided by the 1000 rows, so the loss is the one-tape
+// mean up to rounding (~1e-16 relative) whatever the thread count.
 // Weights and inputs come from fixed formulas shared with bench/torch_mlp_loss.py:
 //   theta[k] = sin(0.7 k + 0.3) / sqrt(fan_in of k's layer)   (theta's order, mlp.hpp)
 //   X(i, j)  = sin(0.37 i + 1.1 j + 0.5),  y(i) = cos(0.13 i)
 // Prints one line: case,median ms,loss,|grad theta|,MFLOP per step (matrix products only),GFLOP/s
 #include "ad/tape.hpp"
+#include "nn/batch.hpp"
 #include "nn/mlp.hpp"
 
 #include <algorithm>
@@ -16,6 +23,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -75,7 +83,13 @@ int main(int argc, char** argv)
     const std::string what = argc > 1 ? argv[1] : "mse";
     const Index W = argc > 2 ? std::atol(argv[2]) : 32;
     const int repeats = argc > 3 ? std::atoi(argv[3]) : 30;
+    const int threads = argc > 4 ? std::atoi(argv[4]) : 0; // 0: the plain one-tape step
+    const Index block_rows = argc > 5 ? std::atol(argv[5]) : 500;
     const double n = double(kRows), w = double(W);
+    if (argc > 4 && threads < 1) {
+        std::fprintf(stderr, "mlp_loss: threads must be >= 1\n");
+        return 2;
+    }
 
     if (what == "peak") {
         const Index N = 2000;
@@ -87,6 +101,10 @@ int main(int argc, char** argv)
     }
 
     ad::Tape tape;
+    // Only built with `threads`: its helper threads then persist across steps, as in training.
+    std::unique_ptr<nn::BatchEvaluator> eval;
+    if (threads > 0)
+        eval = std::make_unique<nn::BatchEvaluator>(threads, block_rows);
     double loss = 0.0;
     Vec grad;
     double mflop = 0.0;
@@ -107,7 +125,21 @@ int main(int argc, char** argv)
             loss = tape.value(L)(0, 0);
             net.gather_gradient(tape, params, grad);
         };
-        ms = median_ms(step, repeats);
+        // One block: sum over its rows of the squared residuals (the mean is taken after the
+        // block-order reduction).
+        const nn::BlockFn block = [&](ad::Tape& t, Index row0, Index rows, Vec& g) {
+            const auto params = net.put_params(t, theta);
+            const auto out = net.forward(t, params, t.input(X.middleRows(row0, rows)));
+            const auto L = t.sum(t.square(t.sub(out, t.input(y.middleRows(row0, rows)))));
+            t.backward(L);
+            net.gather_gradient(t, params, g);
+            return t.value(L)(0, 0);
+        };
+        auto batch_step = [&] {
+            loss = eval->evaluate(kRows, net.num_params(), block, grad) / n;
+            grad /= n;
+        };
+        ms = eval ? median_ms(batch_step, repeats) : median_ms(step, repeats);
         // forward 2n(2W + W^2 + W); backward: layer 0 only dW (X is an input), others both
         mflop = (2 * n * (2 * w + w * w + w) + 2 * n * (2 * w + 2 * w * w + 2 * w)) / 1e6;
     } else if (what == "symp") {
@@ -127,13 +159,27 @@ int main(int argc, char** argv)
             loss = tape.value(L)(0, 0);
             net.gather_gradient(tape, params, grad);
         };
-        ms = median_ms(step, repeats);
+        // One block: sum over its rows of || d/dt grad_x V ||^2 (mean taken after the reduction).
+        const nn::BlockFn block = [&](ad::Tape& t, Index row0, Index rows, Vec& g) {
+            const auto params = net.put_params(t, theta);
+            const auto tr = net.trace(t, params, t.input(X.middleRows(row0, rows)));
+            const auto Hv = net.hessian_vector(t, params, tr, t.input(E.middleRows(row0, rows)));
+            const auto L = t.sum(t.square(t.cols(Hv, 1, 2)));
+            t.backward(L);
+            net.gather_gradient(t, params, g);
+            return t.value(L)(0, 0);
+        };
+        auto batch_step = [&] {
+            loss = eval->evaluate(kRows, net.num_params(), block, grad) / n;
+            grad /= n;
+        };
+        ms = eval ? median_ms(batch_step, repeats) : median_ms(step, repeats);
         // forward: trace 2n(3W + W^2 + W), Z'_0 2n3W, Z'_1 2nW^2, B, B' 4nW^2, Dp W_0 2nW3;
         // backward: the products the loss reaches (Z_0, Z'_0 only dW; the rest both sides)
         const double d0 = 3;
         mflop = (2 * n * (3 * d0 * w + 4 * w * w + w) + 8 * n * d0 * w + 16 * n * w * w) / 1e6;
     } else {
-        std::fprintf(stderr, "usage: mlp_loss mse|symp|peak [width] [repeats]\n");
+        std::fprintf(stderr, "usage: mlp_loss mse|symp|peak [width] [repeats] [threads] [block_rows]\n");
         return 2;
     }
     std::printf("%s%ld,%.4f,%.17g,%.17g,%.1f,%.2f\n", what.c_str(), long(W), ms, loss,
