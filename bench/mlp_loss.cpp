@@ -116,24 +116,22 @@ int main(int argc, char** argv)
         Mat y(kRows, 1);
         for (Index i = 0; i < kRows; ++i)
             y(i, 0) = std::cos(0.13 * double(i));
-        auto step = [&] {
-            tape.clear();
-            const auto params = net.put_params(tape, theta);
-            const auto out = net.forward(tape, params, tape.input(X));
-            const auto L = tape.mean(tape.square(tape.sub(out, tape.input(y))));
-            tape.backward(L);
-            loss = tape.value(L)(0, 0);
-            net.gather_gradient(tape, params, grad);
-        };
         // One block: sum over its rows of the squared residuals (the mean is taken after the
         // block-order reduction).
         const nn::BlockFn block = [&](ad::Tape& t, Index row0, Index rows, Vec& g) {
-            const auto params = net.put_params(t, theta);
+            thread_local std::vector<ad::Tape::Id> params; // reused: no allocation per step
+            net.put_params(t, theta, params);
             const auto out = net.forward(t, params, t.input(X.middleRows(row0, rows)));
             const auto L = t.sum(t.square(t.sub(out, t.input(y.middleRows(row0, rows)))));
             t.backward(L);
             net.gather_gradient(t, params, g);
             return t.value(L)(0, 0);
+        };
+        // One tape on the calling thread: the whole batch as one block.
+        auto step = [&] {
+            tape.clear();
+            loss = block(tape, 0, kRows, grad) / n;
+            grad /= n;
         };
         auto batch_step = [&] {
             loss = eval->evaluate(kRows, net.num_params(), block, grad) / n;
@@ -148,26 +146,22 @@ int main(int argc, char** argv)
         const Mat X = formula_inputs(3);
         Mat E = Mat::Zero(kRows, 3);
         E.col(0).setOnes(); // e_t
-        auto step = [&] {
-            tape.clear();
-            const auto params = net.put_params(tape, theta);
-            const auto tr = net.trace(tape, params, tape.input(X));
-            const auto Hv = net.hessian_vector(tape, params, tr, tape.input(E));
-            const auto C = tape.cols(Hv, 1, 2); // d/dt grad_x V
-            const auto L = tape.mean(tape.sum_cols(tape.square(C)));
-            tape.backward(L);
-            loss = tape.value(L)(0, 0);
-            net.gather_gradient(tape, params, grad);
-        };
         // One block: sum over its rows of || d/dt grad_x V ||^2 (mean taken after the reduction).
         const nn::BlockFn block = [&](ad::Tape& t, Index row0, Index rows, Vec& g) {
-            const auto params = net.put_params(t, theta);
+            thread_local std::vector<ad::Tape::Id> params; // reused: no allocation per step
+            net.put_params(t, theta, params);
             const auto tr = net.trace(t, params, t.input(X.middleRows(row0, rows)));
             const auto Hv = net.hessian_vector(t, params, tr, t.input(E.middleRows(row0, rows)));
             const auto L = t.sum(t.square(t.cols(Hv, 1, 2)));
             t.backward(L);
             net.gather_gradient(t, params, g);
             return t.value(L)(0, 0);
+        };
+        // One tape on the calling thread: the whole batch as one block.
+        auto step = [&] {
+            tape.clear();
+            loss = block(tape, 0, kRows, grad) / n;
+            grad /= n;
         };
         auto batch_step = [&] {
             loss = eval->evaluate(kRows, net.num_params(), block, grad) / n;

@@ -2,6 +2,7 @@
 // differences, tanh accuracy, and clear() reusing memory.
 #include "ad/tape.hpp"
 #include "core/rng.hpp"
+#include "random_matrix.hpp"
 
 #include <doctest/doctest.h>
 
@@ -16,14 +17,7 @@ using ad::Tape;
 
 namespace {
 
-Mat random_mat(Rng& rng, Index rows, Index cols)
-{
-    Mat m(rows, cols);
-    for (Index j = 0; j < cols; ++j)
-        for (Index i = 0; i < rows; ++i)
-            m(i, j) = rng.normal();
-    return m;
-}
+using test::random_mat;
 
 /// V(x) = tanh(x W1^T + b1) w2^T, one row per sample; params are nodes 0, 1, 2 (W1, b1, w2).
 struct Mlp

@@ -3,6 +3,7 @@
 // theta-gradient of a PINN/SympFlow-shaped loss against central differences in theta.
 #include "core/error.hpp"
 #include "core/rng.hpp"
+#include "random_matrix.hpp"
 #include "nn/init.hpp"
 #include "nn/mlp.hpp"
 
@@ -25,14 +26,7 @@ namespace {
 const Activation all_acts[] = {Activation::Tanh,     Activation::Sin,  Activation::Sigmoid,
                                Activation::Softplus, Activation::Silu, Activation::Gelu};
 
-Mat random_mat(Rng& rng, Index rows, Index cols)
-{
-    Mat m(rows, cols);
-    for (Index j = 0; j < cols; ++j)
-        for (Index i = 0; i < rows; ++i)
-            m(i, j) = rng.normal();
-    return m;
-}
+using test::random_mat;
 
 Vec random_theta(const Mlp& net, std::uint64_t seed)
 {
