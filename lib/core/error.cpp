@@ -1,5 +1,7 @@
 #include "core/error.hpp"
 
+#include <charconv>
+
 namespace flowkit {
 
 namespace {
@@ -19,6 +21,16 @@ std::string located(const std::string& what, const std::string& file, long line,
 DataError::DataError(const std::string& what, const std::string& file, long line, long column)
     : Error(located(what, file, line, column))
 {
+}
+
+void require_option(bool ok, const char* option, const char* condition, double got)
+{
+    if (ok)
+        return;
+    char text[32];
+    const auto end = std::to_chars(text, text + sizeof text, got).ptr; // shortest round trip
+    throw UsageError(std::string(option) + " must be " + condition + " (got " +
+                     std::string(text, end) + ")");
 }
 
 } // namespace flowkit

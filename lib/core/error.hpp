@@ -52,4 +52,15 @@ struct ComputeError : Error
     int exit_code() const override { return 1; }
 };
 
+/// A run stopped by SIGINT or SIGTERM after saving what it had (exit 128 + signal: 130, 143).
+struct Interrupted : Error
+{
+    Interrupted(const std::string& what, int signal) : Error(what), signal(signal) {}
+    int exit_code() const override { return 128 + signal; }
+    int signal;
+};
+
+/// Checks a parameter: throws UsageError "OPTION must be CONDITION (got VALUE)" unless ok.
+void require_option(bool ok, const char* option, const char* condition, double got);
+
 } // namespace flowkit

@@ -3,42 +3,33 @@
 #include "core/error.hpp"
 
 #include <cmath>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
 namespace flowkit::nn {
 
-namespace {
-
-template <class T>
-void require(bool ok, const char* option, const char* condition, T got)
-{
-    if (ok)
-        return;
-    std::ostringstream msg;
-    msg << option << " must be " << condition << " (got " << got << ")";
-    throw UsageError(msg.str());
-}
-
-} // namespace
-
 void AdamParams::check() const
 {
     // !(x > 0) also rejects NaN
-    require(lr > 0 && std::isfinite(lr), "--lr", "> 0", lr);
-    require(beta1 >= 0 && beta1 < 1, "--beta1", "in [0, 1)", beta1);
-    require(beta2 >= 0 && beta2 < 1, "--beta2", "in [0, 1)", beta2);
-    require(eps > 0 && std::isfinite(eps), "--eps", "> 0", eps);
-    require(weight_decay >= 0 && std::isfinite(weight_decay), "--weight-decay", ">= 0",
+    require_option(lr > 0 && std::isfinite(lr), "--lr", "> 0", lr);
+    require_option(beta1 >= 0 && beta1 < 1, "--beta1", "in [0, 1)", beta1);
+    require_option(beta2 >= 0 && beta2 < 1, "--beta2", "in [0, 1)", beta2);
+    require_option(eps > 0 && std::isfinite(eps), "--eps", "> 0", eps);
+    require_option(weight_decay >= 0 && std::isfinite(weight_decay), "--weight-decay", ">= 0",
             weight_decay);
-    require(clip >= 0 && std::isfinite(clip), "--clip", ">= 0 (0 = off)", clip);
-    require(epochs >= 0, "--epochs", ">= 0", epochs);
+    require_option(clip >= 0 && std::isfinite(clip), "--clip", ">= 0 (0 = off)", clip);
+    require_option(epochs >= 0, "--epochs", ">= 0", epochs);
 }
 
 Adam::Adam(const AdamParams& params) : m_params(params)
 {
     m_params.check();
+}
+
+void Adam::set_lr(double lr)
+{
+    require_option(lr > 0 && std::isfinite(lr), "--lr", "> 0", lr);
+    m_params.lr = lr;
 }
 
 void Adam::set_state(const AdamState& state)

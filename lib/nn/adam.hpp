@@ -44,6 +44,8 @@ public:
     double step(Objective& f, Vec& theta);
 
     const AdamParams& params() const { return m_params; }
+    /// Sets the step size of the next steps (a schedule's rate); UsageError unless > 0.
+    void set_lr(double lr);
     const AdamState& state() const { return m_state; }
     /// Restores a saved state (for resume); its m and v must have equal sizes.
     void set_state(const AdamState& state);

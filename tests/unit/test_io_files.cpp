@@ -2,6 +2,7 @@
 #include "core/error.hpp"
 #include "io/atomic_file.hpp"
 #include "io/model_json.hpp"
+#include "temp_files.hpp"
 
 #include <doctest/doctest.h>
 
@@ -14,25 +15,8 @@ using namespace flowkit;
 using namespace flowkit::io;
 namespace fs = std::filesystem;
 
-namespace {
-
-fs::path fresh_dir(const char* name)
-{
-    const fs::path dir = fs::temp_directory_path() / ("flowkit-test-" + std::string(name));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-    return dir;
-}
-
-std::string slurp(const fs::path& p)
-{
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-} // namespace
+using test::fresh_dir;
+using test::slurp;
 
 TEST_CASE("atomic file: visible only after commit; an abandoned one leaves nothing")
 {

@@ -5,6 +5,7 @@
 #include "nn/adam.hpp"
 #include "nn/init.hpp"
 #include "nn/mlp.hpp"
+#include "objectives.hpp"
 
 #include <doctest/doctest.h>
 
@@ -13,55 +14,12 @@
 
 using namespace flowkit;
 using nn::AdamParams;
+using test::Flat;
+using test::Linear;
+using test::Quadratic;
+using test::Rosenbrock;
 
 namespace {
-
-/// f = 1/2 sum_i c_i (x_i - a_i)^2.
-struct Quadratic : nn::Objective
-{
-    Vec c, a;
-    int evaluations = 0;
-    double evaluate_with_gradient(const Vec& x, Vec& g) override
-    {
-        ++evaluations;
-        g = c.cwiseProduct(x - a);
-        return 0.5 * (x - a).cwiseAbs2().dot(c);
-    }
-};
-
-/// f = (1 - x)^2 + 100 (y - x^2)^2, minimum 0 at (1, 1).
-struct Rosenbrock : nn::Objective
-{
-    double evaluate_with_gradient(const Vec& x, Vec& g) override
-    {
-        const double u = 1.0 - x(0), w = x(1) - x(0) * x(0);
-        g.resize(2);
-        g(0) = -2.0 * u - 400.0 * x(0) * w;
-        g(1) = 200.0 * w;
-        return u * u + 100.0 * w * w;
-    }
-};
-
-/// Constant f = 0, g = 0.
-struct Flat : nn::Objective
-{
-    double evaluate_with_gradient(const Vec& x, Vec& g) override
-    {
-        g = Vec::Zero(x.size());
-        return 0.0;
-    }
-};
-
-/// Linear f = s . x: a constant gradient s.
-struct Linear : nn::Objective
-{
-    Vec s;
-    double evaluate_with_gradient(const Vec& x, Vec& g) override
-    {
-        g = s;
-        return s.dot(x);
-    }
-};
 
 /// MSE of an Mlp fitting y(x) on a fixed grid, through the tape.
 struct Regression : nn::Objective
