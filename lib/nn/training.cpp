@@ -285,9 +285,13 @@ TrainingResult Training::run(const ModelBuilder& build)
             write(build, r, false);
             last_checkpoint = epoch;
         }
-        progress.update(double(epoch - first) / double(p.epochs - first),
-                        "epoch " + std::to_string(epoch) + "/" + std::to_string(p.epochs) +
-                            "  loss " + short_number(loss));
+        if (progress.shows_line())
+            progress.update(double(epoch - first) / double(p.epochs - first),
+                            "epoch " + std::to_string(epoch) + "/" + std::to_string(p.epochs) +
+                                "  loss " + short_number(loss) + "  " +
+                                short_number(double(epoch - first) /
+                                             std::max(progress.elapsed_seconds(), 1e-9)) +
+                                " epochs/s");
         if (lbfgs_stopped) {
             r.stop = to_string(m_lbfgs.stop());
             break;
