@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -287,6 +288,23 @@ std::vector<Range> parse_ranges(const std::string& text, const std::string& opti
         ranges.push_back(r);
     }
     return ranges;
+}
+
+std::vector<Range> order_ranges(const std::vector<Range>& ranges,
+                                const std::vector<std::string>& names, const std::string& option)
+{
+    std::vector<Range> ordered;
+    for (const std::string& name : names) {
+        const auto it = std::find_if(ranges.begin(), ranges.end(),
+                                     [&](const Range& r) { return r.name == name; });
+        if (it == ranges.end())
+            throw UsageError(option + " has no range for '" + name + "'");
+        ordered.push_back(*it);
+    }
+    for (const Range& r : ranges)
+        if (std::find(names.begin(), names.end(), r.name) == names.end())
+            throw UsageError(option + " names '" + r.name + "', which is not a state variable");
+    return ordered;
 }
 
 std::vector<std::string> parse_names(const std::string& text, const std::string& option)

@@ -96,6 +96,10 @@ struct Range
 /// UsageError naming `option` and the entry for an entry that is not NAME=LO:HI, a bound that
 /// is not a finite number, LO >= HI, HI - LO not finite, or a name given twice.
 std::vector<Range> parse_ranges(const std::string& text, const std::string& option);
+/// The ranges in the order of `names`, one for each; UsageError naming `option` for a name
+/// without a range or a range of no such name.
+std::vector<Range> order_ranges(const std::vector<Range>& ranges,
+                                const std::vector<std::string>& names, const std::string& option);
 /// "a" or "a,b,c" -> names (empty entries are a UsageError).
 std::vector<std::string> parse_names(const std::string& text, const std::string& option);
 

@@ -18,11 +18,12 @@ struct Objective
     /// select_batch(b), 0 <= b < num_batches().
     virtual Index num_batches() const { return 1; }
     virtual void select_batch(Index /*b*/) {}
-    /// Called before every stochastic (Adam) epoch: redraw collocation points, reshuffle
-    /// minibatches. Every random choice comes from `rng`, whose state the loop saves, and the
-    /// result depends on `rng` alone, not on earlier calls (so that a resumed run, with a fresh
-    /// Objective, draws what the uninterrupted run would have).
-    virtual void shuffle(Rng& /*rng*/) {}
+    /// Called before every stochastic (Adam) epoch (1-based): redraw collocation points,
+    /// reshuffle minibatches. Every random choice comes from `rng`, whose state the loop saves,
+    /// or from a generator seeded by the epoch, and depends on nothing else (not on earlier
+    /// calls), so that a resumed run, with a fresh Objective, draws what the uninterrupted run
+    /// would have.
+    virtual void shuffle(Rng& /*rng*/, long /*epoch*/) {}
     /// Called before every L-BFGS epoch: from now on evaluate one fixed function (the whole
     /// data set, a fixed collocation set), identical after a resume. Idempotent.
     virtual void use_full_batch() {}

@@ -133,7 +133,7 @@ double Training::adam_epoch(long epoch, double& lr)
 {
     lr = m_params.schedule.rate(epoch);
     m_adam.set_lr(lr);
-    m_objective.shuffle(m_rng);
+    m_objective.shuffle(m_rng, epoch);
     const Index batches = m_objective.num_batches();
     double sum = 0;
     for (Index b = 0; b < batches; ++b) {

@@ -123,8 +123,12 @@ TrainingCommandLine parse_training_command_line(cxxopts::Options& opts, const ch
         cl.resumed = std::move(model);
     }
     for (const cxxopts::KeyValue& kv : cl.args.arguments())
-        if (!is_invocation_option(kv.key()))
-            cl.options[kv.key()] = kv.value();
+        if (!is_invocation_option(kv.key())) {
+            // A repeated option (--param a=1 --param b=2) is recorded as one list: a=1,b=2.
+            const std::string previous =
+                cl.options.contains(kv.key()) ? cl.options[kv.key()].get<std::string>() + "," : "";
+            cl.options[kv.key()] = previous + kv.value();
+        }
     cl.common = io::common_options(cl.args, tool, argc, argv);
     return cl;
 }

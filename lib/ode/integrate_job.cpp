@@ -191,7 +191,8 @@ void run_integrate(const IntegrateJob& job, const System& system, const io::Comm
         write_initial_conditions(job, system, common);
         return;
     }
-    auto stepper = make_stepper(job.method, system, job.rtol, job.atol);
+    auto stepper = job.learned ? job.learned->clone()
+                               : make_stepper(job.method, system, job.rtol, job.atol);
     InitialConditions ics = read_initial_conditions(job, system, common);
 
     IntegrateSettings settings;
@@ -241,7 +242,7 @@ void run_integrate(const IntegrateJob& job, const System& system, const io::Comm
     auto report = [&](double fraction) { progress.update(fraction); };
     Mat x = ics.x;
     IntegrateStats stats;
-    if (is_adaptive(job.method))
+    if (!job.learned && is_adaptive(job.method))
         stats = integrate_adaptive(static_cast<Dopri5&>(*stepper), x, settings, observe, report);
     else
         stats = integrate_fixed(*stepper, x, settings, observe, report);
@@ -250,9 +251,9 @@ void run_integrate(const IntegrateJob& job, const System& system, const io::Comm
 
     std::ostringstream summary;
     const Index n = x.rows();
-    summary << job.method << ", " << n << (n == 1 ? " trajectory" : " trajectories") << " to t="
+    summary << stepper->name() << ", " << n << (n == 1 ? " trajectory" : " trajectories") << " to t="
             << format_number(job.t_end) << ": " << stats.steps << " steps";
-    if (is_adaptive(job.method))
+    if (!job.learned && is_adaptive(job.method))
         summary << " (" << stats.rejected << " rejected)";
     summary << ", " << stats.evaluations << " evaluations, "
             << io::format_duration(progress.elapsed_seconds());

@@ -4,8 +4,10 @@
 
 #include "io/cli.hpp"
 #include "ode/ensemble.hpp"
+#include "ode/stepper.hpp"
 #include "ode/system.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +28,8 @@ struct IntegrateJob
     std::vector<double> ic; ///< non-empty: the one initial condition (else read from input)
     std::optional<EnsembleSpec> random_ics; ///< draw the initial conditions, seeded by --seed
     bool ics_only = false; ///< write the initial conditions (traj,<state>[,H]) and stop
+    /// A learned flow map (integrate --flow) stepping instead of `method`.
+    std::shared_ptr<const Stepper> learned;
 
     /// UsageError naming the option for any value out of range.
     void check() const;

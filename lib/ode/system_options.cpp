@@ -59,4 +59,25 @@ std::unique_ptr<System> system_from_options(const cxxopts::ParseResult& args)
                                                          params);
 }
 
+std::unique_ptr<System> system_from_description(const nlohmann::ordered_json& d,
+                                                const std::string& source)
+{
+    try {
+        ParamList params;
+        for (const auto& [name, value] : d.at("params").items())
+            params.emplace_back(name, value.get<double>());
+        if (d.contains("name"))
+            return make_builtin_system(d.at("name").get<std::string>(), params);
+        const auto vars = d.at("vars").get<std::vector<std::string>>();
+        if (d.contains("rhs"))
+            return std::make_unique<RhsSystem>(d.at("rhs").get<std::string>(), vars, params);
+        return std::make_unique<HamiltonianExpressionSystem>(d.at("hamiltonian").get<std::string>(),
+                                                             vars, params);
+    } catch (const nlohmann::ordered_json::exception& e) {
+        throw DataError(std::string("model's \"system\" is malformed: ") + e.what(), source);
+    } catch (const UsageError& e) {
+        throw DataError(std::string("model's \"system\" is not valid: ") + e.what(), source);
+    }
+}
+
 } // namespace flowkit::ode

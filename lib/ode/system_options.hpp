@@ -7,6 +7,7 @@
 #include <cxxopts.hpp>
 
 #include <memory>
+#include <string>
 
 namespace flowkit::ode {
 
@@ -16,5 +17,10 @@ void add_system_options(cxxopts::Options& opts);
 /// The system the options name. --list-systems prints the list and ends the tool (exit 0);
 /// UsageError when no system or an unknown one is named.
 std::unique_ptr<System> system_from_options(const cxxopts::ParseResult& args);
+
+/// The system a model file records (System::describe()'s JSON: a built-in name with its
+/// parameters, or the expressions); DataError naming `source` if it is malformed.
+std::unique_ptr<System> system_from_description(const nlohmann::ordered_json& description,
+                                                const std::string& source);
 
 } // namespace flowkit::ode

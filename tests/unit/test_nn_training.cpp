@@ -48,7 +48,7 @@ struct MinibatchLeastSquares : nn::Objective
     }
     Index num_batches() const override { return full ? 1 : A.rows() / batch_size; }
     void select_batch(Index k) override { current = k; }
-    void shuffle(Rng& rng) override
+    void shuffle(Rng& rng, long) override
     {
         // A function of the generator alone (not of earlier shuffles), as Objective requires.
         std::iota(order.begin(), order.end(), Index(0));
@@ -81,7 +81,7 @@ struct Faulty : nn::Objective
     explicit Faulty(nn::Objective& o) : inner(o) {}
     Index num_batches() const override { return inner.num_batches(); }
     void select_batch(Index k) override { inner.select_batch(k); }
-    void shuffle(Rng& rng) override { inner.shuffle(rng); }
+    void shuffle(Rng& rng, long epoch) override { inner.shuffle(rng, epoch); }
     void use_full_batch() override { inner.use_full_batch(); }
     double evaluate_with_gradient(const Vec& theta, Vec& grad) override
     {

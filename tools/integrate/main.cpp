@@ -1,6 +1,8 @@
 // integrate: classical one-step methods on a built-in system (CLI.md "integrate"). Options only.
 #include "core/error.hpp"
 #include "io/cli.hpp"
+#include "io/table.hpp"
+#include "models/learned_flow.hpp"
 #include "ode/integrate_job.hpp"
 #include "ode/system_options.hpp"
 
@@ -41,7 +43,12 @@ int main(int argc, char** argv)
             ("rtol", "dopri5 relative tolerance.", cxxopts::value<std::string>()->default_value("1e-6"), "R")
             ("atol", "dopri5 absolute tolerance.", cxxopts::value<std::string>()->default_value("1e-9"), "A")
             ("max-steps", "dopri5 step attempts per trajectory before giving up.",
-             cxxopts::value<std::string>()->default_value("10000000"), "N");
+             cxxopts::value<std::string>()->default_value("10000000"), "N")
+            ("flow", "Step with the learned flow map in MODEL (from pinn-train) instead of a "
+                     "method; the system is the model's, H its true H. --dt defaults to the "
+                     "model's dt and may not exceed it. An IVP model gives N(t) on [0, its T] "
+                     "for its own initial condition only.",
+             cxxopts::value<std::string>(), "MODEL.json");
         opts.add_options("Initial conditions")
             ("ic", "One initial condition, instead of reading the input.",
              cxxopts::value<std::string>(), "V1,V2,...")
@@ -64,7 +71,18 @@ int main(int argc, char** argv)
                          "has one) and stop; --t-end is then not needed.");
         // clang-format on
         auto args = io::parse(opts, argc, argv);
-        auto system = ode::system_from_options(args);
+        std::unique_ptr<ode::System> system;
+        models::LearnedFlow flow;
+        if (args.count("flow")) {
+            for (const char* other : {"system", "rhs", "hamiltonian", "method"})
+                if (args.count(other))
+                    throw UsageError(std::string("--flow brings its own system and method: drop --") +
+                                     other);
+            flow = models::read_learned_flow(args["flow"].as<std::string>());
+            system = std::move(flow.system);
+        } else {
+            system = ode::system_from_options(args);
+        }
         auto common = io::common_options(args, "integrate", argc, argv);
 
         ode::IntegrateJob job;
@@ -108,6 +126,26 @@ int main(int argc, char** argv)
         job.rtol = io::number_option(args, "rtol");
         job.atol = io::number_option(args, "atol");
         job.max_steps = io::integer_option(args, "max-steps");
+        if (flow.stepper) {
+            if (!args.count("dt"))
+                job.dt = flow.max_dt;
+            if (job.dt > flow.max_dt * (1 + 1e-12))
+                throw UsageError("--dt " + io::format_number(job.dt) + " exceeds the model's dt " +
+                                 io::format_number(flow.max_dt));
+            if (flow.ivp) {
+                if (job.random_ics || args.count("input"))
+                    throw UsageError("an IVP model knows only its own initial condition: drop "
+                                     "--random-ics and --input");
+                if (job.ic.empty())
+                    job.ic.assign(flow.ic.data(), flow.ic.data() + flow.ic.size());
+                if (Eigen::Map<const Vec>(job.ic.data(), Index(job.ic.size())) != flow.ic)
+                    throw UsageError("an IVP model knows only its own initial condition");
+                if (job.t0 != 0 || job.t_end < 0 || job.t_end > flow.max_dt * (1 + 1e-12))
+                    throw UsageError("an IVP model covers [0, " + io::format_number(flow.max_dt) +
+                                     "] only");
+            }
+            job.learned = std::move(flow.stepper);
+        }
         ode::run_integrate(job, *system, common);
     });
 }

@@ -1,0 +1,120 @@
+#include "models/pinn_loss.hpp"
+
+#include "core/error.hpp"
+
+#include <cmath>
+
+namespace flowkit::models {
+
+namespace {
+
+// Generators apart from the training loop's: one per collocation draw, one for L-BFGS's set.
+constexpr std::uint64_t draw_stream = 0x636f6c6c6f636174;  // "collocat"
+constexpr std::uint64_t lbfgs_stream = 0x6c62666773736574; // "lbfgsset"
+
+} // namespace
+
+void PinnLossParams::check() const
+{
+    require_option(collocation >= 1, "--collocation", ">= 1", double(collocation));
+    require_option(resample_every >= 1, "--resample-every", ">= 1", double(resample_every));
+    require_option(lbfgs_collocation >= 0, "--lbfgs-collocation", ">= 0",
+                   double(lbfgs_collocation));
+    require_option(ic_weight >= 0 && std::isfinite(ic_weight), "--ic-weight", ">= 0", ic_weight);
+}
+
+PinnLoss::PinnLoss(const Pinn& pinn, const ode::System& system, PinnLossParams params)
+    : m_pinn(pinn), m_system(system), m_params(params), m_eval(params.threads, 128)
+{
+    m_params.check();
+    if (system.dim() != pinn.arch().dim())
+        throw UsageError("the system has " + std::to_string(system.dim()) +
+                         " state variables, the network " + std::to_string(pinn.arch().dim()));
+    if (pinn.arch().mode == PinnMode::flow_map && !system.autonomous())
+        throw UsageError("a flow map needs an autonomous system (this one depends on t): "
+                         "train an IVP with --ic and --t-end instead");
+    Rng rng(m_params.seed ^ draw_stream);
+    draw(m_params.collocation, rng, m_t, m_x0);
+}
+
+void PinnLoss::draw(Index n, Rng& rng, Vec& t, Mat& x0) const
+{
+    const PinnArchitecture& a = m_pinn.arch();
+    Mat u;
+    sample_unit_cube(m_params.sampler, n, a.input_dim(), rng, u);
+    t = a.span * u.col(0);
+    if (a.mode == PinnMode::ivp) {
+        x0.resize(0, a.dim());
+        return;
+    }
+    x0.resize(n, a.dim());
+    for (Index j = 0; j < a.dim(); ++j) {
+        const io::Range& r = a.domain[std::size_t(j)];
+        x0.col(j) = (r.lo + (r.hi - r.lo) * u.col(j + 1).array()).matrix();
+    }
+}
+
+void PinnLoss::shuffle(Rng&, long epoch)
+{
+    m_full = false;
+    const long k = m_params.resample_every;
+    if (epoch < 1 || (epoch - 1) % k != 0)
+        return;
+    // The draw for the block of epochs that starts here depends on the seed and the block only.
+    Rng rng(m_params.seed ^ draw_stream);
+    Rng block(rng.next_u64() + std::uint64_t((epoch - 1) / k));
+    draw(m_params.collocation, block, m_t, m_x0);
+}
+
+void PinnLoss::use_full_batch()
+{
+    if (m_full)
+        return;
+    m_full = true;
+    const Index n = m_params.lbfgs_collocation > 0 ? m_params.lbfgs_collocation
+                                                   : 4 * m_params.collocation;
+    Rng rng(m_params.seed ^ lbfgs_stream);
+    draw(n, rng, m_t, m_x0);
+}
+
+double PinnLoss::evaluate_with_gradient(const Vec& theta, Vec& grad)
+{
+    const Pinn& pinn = m_pinn;
+    const ode::System& system = m_system;
+    const bool ivp = pinn.arch().mode == PinnMode::ivp;
+    const bool soft = pinn.arch().ic_mode == IcMode::soft;
+    const Index n = m_t.size();
+    const double weight = m_params.ic_weight;
+    const nn::BlockFn block = [&](ad::Tape& tape, Index row0, Index rows, Vec& g) {
+        const Vec t = m_t.segment(row0, rows);
+        const Mat x0 = ivp ? Mat() : Mat(m_x0.middleRows(row0, rows));
+        std::vector<ad::Tape::Id> params;
+        pinn.net().put_params(tape, theta, params);
+        const Pinn::Nodes nodes = pinn.build(tape, params, t, x0);
+        // F(t, N) with its VJP (dF/dx)^T a
+        const ad::Tape::Id F = tape.call(
+            {nodes.N}, [&](const std::vector<const Mat*>& in, Mat& out) { system.rhs(t, *in[0], out); },
+            [&](const std::vector<const Mat*>& in, const Mat&, const Mat& out_grad,
+                const std::vector<Mat*>& in_grads) {
+                Mat vjp;
+                system.vjp(t, *in[0], out_grad, vjp);
+                *in_grads[0] += vjp;
+            });
+        ad::Tape::Id L = tape.sum(tape.square(tape.sub(nodes.dNdt, F)));
+        if (soft && (!ivp || row0 == 0)) {
+            // ic_weight * mean |Ñ(0) - x0|^2: the mean is over the C points (the total is
+            // divided by C below), so an ivp's one row counts C times, once
+            const ad::Tape::Id X0 = ivp ? tape.input(pinn.arch().ic.transpose()) : tape.input(x0);
+            const double w = ivp ? weight * double(n) : weight;
+            L = tape.add(L, tape.scale(tape.sum(tape.square(tape.sub(nodes.N0, X0))), w));
+        }
+        tape.backward(L);
+        pinn.net().gather_gradient(tape, params, g);
+        return tape.value(L)(0, 0);
+    };
+    const double sum = m_eval.evaluate(n, pinn.num_params(), block, grad);
+    grad /= double(n);
+    return sum / double(n);
+}
+
+} // namespace flowkit::models
