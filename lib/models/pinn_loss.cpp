@@ -33,8 +33,7 @@ PinnLoss::PinnLoss(const Pinn& pinn, const ode::System& system, PinnLossParams p
     if (pinn.arch().mode == PinnMode::flow_map && !system.autonomous())
         throw UsageError("a flow map needs an autonomous system (this one depends on t): "
                          "train an IVP with --ic and --t-end instead");
-    Rng rng(m_params.seed ^ draw_stream);
-    draw(m_params.collocation, rng, m_t, m_x0);
+    draw_block(0);
 }
 
 void PinnLoss::draw(Index n, Rng& rng, Vec& t, Mat& x0) const
@@ -56,21 +55,26 @@ void PinnLoss::draw(Index n, Rng& rng, Vec& t, Mat& x0) const
 
 void PinnLoss::shuffle(Rng&, long epoch)
 {
-    m_full = false;
-    const long k = m_params.resample_every;
-    if (epoch < 1 || (epoch - 1) % k != 0)
+    draw_block(epoch < 1 ? 0 : (epoch - 1) / m_params.resample_every);
+}
+
+void PinnLoss::draw_block(long block)
+{
+    if (block == m_block)
         return;
-    // The draw for the block of epochs that starts here depends on the seed and the block only.
+    // The points of a block of epochs depend on the seed and the block only: a resumed run
+    // starting inside a block draws the same ones.
     Rng rng(m_params.seed ^ draw_stream);
-    Rng block(rng.next_u64() + std::uint64_t((epoch - 1) / k));
-    draw(m_params.collocation, block, m_t, m_x0);
+    Rng draws(rng.next_u64() + std::uint64_t(block));
+    draw(m_params.collocation, draws, m_t, m_x0);
+    m_block = block;
 }
 
 void PinnLoss::use_full_batch()
 {
-    if (m_full)
+    if (m_block == full_set)
         return;
-    m_full = true;
+    m_block = full_set;
     const Index n = m_params.lbfgs_collocation > 0 ? m_params.lbfgs_collocation
                                                    : 4 * m_params.collocation;
     Rng rng(m_params.seed ^ lbfgs_stream);

@@ -36,8 +36,8 @@ public:
     PinnLoss(const Pinn& pinn, const ode::System& system, PinnLossParams params);
 
     double evaluate_with_gradient(const Vec& theta, Vec& grad) override;
-    /// Redraws the points at epochs 1, 1 + K, 1 + 2K, ... from a generator seeded by --seed and
-    /// the epoch, so a resumed run sees the same points.
+    /// The points of the epoch's block of K = resample_every epochs, from a generator seeded by
+    /// --seed and the block, so a resumed run sees the same points.
     void shuffle(Rng& rng, long epoch) override;
     void use_full_batch() override;
 
@@ -48,12 +48,16 @@ public:
     void draw(Index n, Rng& rng, Vec& t, Mat& x0) const;
 
 private:
+    static constexpr long full_set = -1;
+    /// Draws the points of epochs [block K + 1, (block + 1) K] unless they are the current ones.
+    void draw_block(long block);
+
     const Pinn& m_pinn;
     const ode::System& m_system;
     PinnLossParams m_params;
     Vec m_t;
     Mat m_x0;
-    bool m_full = false;
+    long m_block = -2; // the block of epochs the points belong to, or full_set
     nn::BatchEvaluator m_eval;
 };
 
