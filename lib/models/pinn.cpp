@@ -60,43 +60,47 @@ std::vector<Index> widths(const PinnArchitecture& a)
 Pinn::Pinn(PinnArchitecture arch)
     : m_arch((arch.check(), std::move(arch))), m_net(widths(m_arch), m_arch.activation)
 {
-    if (m_arch.mode == PinnMode::flow_map) {
-        m_mid.resize(1, m_arch.dim());
-        m_inv_half.resize(1, m_arch.dim());
-        for (Index j = 0; j < m_arch.dim(); ++j) {
-            const io::Range& r = m_arch.domain[std::size_t(j)];
-            m_mid(0, j) = 0.5 * (r.lo + r.hi);
-            m_inv_half(0, j) = 2.0 / (r.hi - r.lo);
-        }
+}
+
+Mat Pinn::scaled(const Mat& v, const std::vector<io::Range>& box)
+{
+    Mat out(v.rows(), v.cols());
+    for (Index j = 0; j < v.cols(); ++j) {
+        const io::Range& r = box[std::size_t(j)];
+        out.col(j) = ((v.col(j).array() - 0.5 * (r.lo + r.hi)) * (2.0 / (r.hi - r.lo))).matrix();
     }
+    return out;
 }
 
 Pinn::Nodes Pinn::build(ad::Tape& tape, const std::vector<Id>& params, const Vec& t,
-                        const Mat& x0) const
+                        const Mat& x0, const Mat& k) const
 {
-    const Index n = t.size(), d = m_arch.dim();
+    const Index n = t.size(), d = m_arch.dim(), p = m_arch.num_inputs_params();
     const bool ivp = m_arch.mode == PinnMode::ivp;
+    // Ñ(0) is one row for all when it depends on nothing but t
+    const bool one_row_at_zero = ivp && p == 0;
     const double t_scale = 2.0 / m_arch.span; // t -> 2 t / span - 1 in [-1, 1]
-    const Id zt = tape.input((t_scale * t.array() - 1.0).matrix());
-    Id zx = -1, Z = zt;
-    if (!ivp) {
-        zx = tape.input(((x0.rowwise() - m_mid.row(0)).array().rowwise() * m_inv_half.row(0).array())
-                            .matrix());
-        Z = tape.concat_cols(zt, zx);
-    }
+    // the inputs besides t: scaled x0 and k
+    Id rest = -1;
+    auto append = [&](Id a, Id b) { return a < 0 ? b : b < 0 ? a : tape.concat_cols(a, b); };
+    if (!ivp)
+        rest = append(rest, tape.input(scaled(x0, m_arch.domain)));
+    if (p > 0)
+        rest = append(rest, tape.input(scaled(k, m_arch.param_domain)));
+    const Id Z = append(tape.input((t_scale * t.array() - 1.0).matrix()), rest);
     // d/dt is the tangent along the input direction (dt-hat/dt, 0, ..., 0)
     Id V = tape.input(Vec::Constant(n, t_scale));
-    if (!ivp)
-        V = tape.concat_cols(V, tape.input(Mat::Zero(n, d)));
+    if (m_arch.input_dim() > 1)
+        V = tape.concat_cols(V, tape.input(Mat::Zero(n, m_arch.input_dim() - 1)));
     const nn::Mlp::Trace tr = m_net.trace(tape, params, Z);
     const Id Nt = tr.out, dNt = m_net.tangent(tape, params, tr, V);
     auto initial_states = [&] {
         return ivp ? tape.input(m_arch.ic.transpose().replicate(n, 1)) : tape.input(x0);
     };
-    auto at_time_zero = [&] { // Ñ(0, x0): one row for an ivp
-        const Id z0 = ivp ? tape.input(Mat::Constant(1, 1, -1.0))
-                          : tape.concat_cols(tape.input(Vec::Constant(n, -1.0)), zx);
-        return m_net.forward(tape, params, z0);
+    auto at_time_zero = [&] { // Ñ(0, x0; k)
+        if (one_row_at_zero)
+            return m_net.forward(tape, params, tape.input(Mat::Constant(1, 1, -1.0)));
+        return m_net.forward(tape, params, append(tape.input(Vec::Constant(n, -1.0)), rest));
     };
 
     Nodes out;
@@ -112,8 +116,8 @@ Pinn::Nodes Pinn::build(ad::Tape& tape, const std::vector<Id>& params, const Vec
     case IcMode::hard_tfc: {
         // N = x0 + Ñ(t) - Ñ(0), dN/dt = dÑ/dt
         const Id N0 = at_time_zero();
-        out.N = ivp ? tape.add_row(Nt, tape.sub(tape.input(m_arch.ic.transpose()), N0))
-                    : tape.add(tape.sub(Nt, N0), initial_states());
+        out.N = one_row_at_zero ? tape.add_row(Nt, tape.sub(tape.input(m_arch.ic.transpose()), N0))
+                                : tape.add(tape.sub(Nt, N0), initial_states());
         out.dNdt = dNt;
         break;
     }
@@ -126,39 +130,35 @@ Pinn::Nodes Pinn::build(ad::Tape& tape, const std::vector<Id>& params, const Vec
     return out;
 }
 
-void Pinn::evaluate(const Vec& theta, const Vec& t, const Mat& x0, Mat& out) const
+void Pinn::evaluate(const Vec& theta, const Vec& t, const Mat& x0, Mat& out, const Mat& k) const
 {
-    const Index n = t.size(), d = m_arch.dim();
+    const Index n = t.size(), d = m_arch.dim(), p = m_arch.num_inputs_params();
     const bool ivp = m_arch.mode == PinnMode::ivp;
     Mat Z(n, m_arch.input_dim());
     Z.col(0) = (2.0 / m_arch.span) * t.array() - 1.0;
     if (!ivp)
-        Z.rightCols(d) =
-            ((x0.rowwise() - m_mid.row(0)).array().rowwise() * m_inv_half.row(0).array()).matrix();
+        Z.middleCols(1, d) = scaled(x0, m_arch.domain);
+    if (p > 0)
+        Z.rightCols(p) = scaled(k, m_arch.param_domain);
     m_net.evaluate(theta, Z, out);
     switch (m_arch.ic_mode) {
     case IcMode::hard:
         out = (out.array().colwise() * (t / m_arch.span).array()).matrix();
-        if (ivp)
-            out.rowwise() += m_arch.ic.transpose();
-        else
-            out += x0;
         break;
     case IcMode::hard_tfc: {
         Mat N0;
         Z.col(0).setConstant(-1.0);
-        m_net.evaluate(theta, ivp ? Mat(Z.topRows(std::min<Index>(n, 1))) : Z, N0);
-        if (ivp) {
-            if (n > 0)
-                out.rowwise() += m_arch.ic.transpose() - N0.row(0);
-        } else {
-            out += x0 - N0;
-        }
+        m_net.evaluate(theta, Z, N0);
+        out -= N0;
         break;
     }
     case IcMode::soft:
-        break;
+        return;
     }
+    if (ivp)
+        out.rowwise() += m_arch.ic.transpose();
+    else
+        out += x0;
 }
 
 io::Json Pinn::architecture_json() const
@@ -174,6 +174,11 @@ io::Json Pinn::architecture_json() const
         j["domain"] = io::Json::object();
         for (const io::Range& r : a.domain)
             j["domain"][r.name] = {r.lo, r.hi};
+    }
+    if (!a.param_domain.empty()) {
+        j["param_domain"] = io::Json::object();
+        for (const io::Range& r : a.param_domain)
+            j["param_domain"][r.name] = {r.lo, r.hi};
     }
     j["ic_mode"] = to_string(a.ic_mode);
     j["hidden"] = a.hidden;
@@ -202,6 +207,9 @@ PinnArchitecture Pinn::architecture_from_json(const io::Model& model)
                 a.domain.push_back({name, r.at(0).get<double>(), r.at(1).get<double>()});
             }
         }
+        if (j.contains("param_domain"))
+            for (const auto& [name, r] : j["param_domain"].items())
+                a.param_domain.push_back({name, r.at(0).get<double>(), r.at(1).get<double>()});
         a.ic_mode = parse_ic_mode(io::require_key(model, j, "ic_mode").get<std::string>());
         a.hidden = io::require_key(model, j, "hidden").get<std::vector<Index>>();
         a.activation =

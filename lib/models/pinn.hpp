@@ -39,13 +39,18 @@ struct PinnArchitecture
     Vec ic;                          ///< ivp: x0
     double span = 1;                 ///< ivp: T; flow map: dt
     std::vector<io::Range> domain;   ///< flow map: Omega, one range per state, in state order
+    std::vector<io::Range> param_domain; ///< parametric: system parameters that are inputs
     IcMode ic_mode = IcMode::hard;
     std::vector<Index> hidden = {50, 50};
     nn::Activation activation = nn::Activation::Tanh;
 
     Index dim() const { return Index(state_names.size()); }
-    /// 1 (t) or 1 + dim (t, x0).
-    Index input_dim() const { return mode == PinnMode::ivp ? 1 : 1 + dim(); }
+    Index num_inputs_params() const { return Index(param_domain.size()); }
+    /// (t), (t, x0), (t, k) or (t, x0, k).
+    Index input_dim() const
+    {
+        return 1 + (mode == PinnMode::ivp ? 0 : dim()) + num_inputs_params();
+    }
     /// UsageError naming the option: span > 0, ic and domain sizes, widths.
     void check() const;
 };
@@ -67,15 +72,18 @@ public:
     {
         Id N = -1;    ///< N(t, x0), n x dim
         Id dNdt = -1; ///< d/dt N(t, x0), n x dim
-        Id N0 = -1;   ///< soft mode: Ñ(0, x0), n x dim (1 x dim for an ivp); else -1
+        Id N0 = -1;   ///< soft mode: Ñ(0, x0), n x dim (1 x dim for a non-parametric ivp)
     };
-    /// Builds N and dN/dt on the tape for times t (n) and initial states x0 (n x dim; ignored,
-    /// may be empty, for an ivp). The network sees t scaled to [-1, 1] over [0, span] and x0
-    /// scaled to [-1, 1] over the domain.
-    Nodes build(ad::Tape& tape, const std::vector<Id>& params, const Vec& t, const Mat& x0) const;
+    /// Builds N and dN/dt on the tape for times t (n), initial states x0 (n x dim; ignored,
+    /// may be empty, for an ivp) and parameter values k (n x the parameters of param_domain;
+    /// empty unless parametric). The network sees t scaled to [-1, 1] over [0, span], x0 and k
+    /// scaled to [-1, 1] over their boxes.
+    Nodes build(ad::Tape& tape, const std::vector<Id>& params, const Vec& t, const Mat& x0,
+                const Mat& k = Mat()) const;
 
-    /// N(t, x0) without gradients, out n x dim (resized); x0 as for build.
-    void evaluate(const Vec& theta, const Vec& t, const Mat& x0, Mat& out) const;
+    /// N(t, x0; k) without gradients, out n x dim (resized); x0 and k as for build.
+    void evaluate(const Vec& theta, const Vec& t, const Mat& x0, Mat& out,
+                  const Mat& k = Mat()) const;
 
     /// The model file's "architecture", and back (DataError naming the key and file).
     io::Json architecture_json() const;
@@ -84,7 +92,8 @@ public:
 private:
     PinnArchitecture m_arch;
     nn::Mlp m_net;
-    Mat m_mid, m_inv_half; // 1 x dim: the domain's centre and 1 / half-width (flow map)
+    /// (v - mid) / half-width, column by column: the box [lo, hi] onto [-1, 1].
+    static Mat scaled(const Mat& v, const std::vector<io::Range>& box);
 };
 
 std::string to_string(PinnMode mode);
