@@ -1,6 +1,7 @@
 #include "models/pinn_loss.hpp"
 
 #include "core/error.hpp"
+#include "ode/params_as_state.hpp"
 
 #include <cmath>
 
@@ -33,24 +34,33 @@ PinnLoss::PinnLoss(const Pinn& pinn, const ode::System& system, PinnLossParams p
     if (pinn.arch().mode == PinnMode::flow_map && !system.autonomous())
         throw UsageError("a flow map needs an autonomous system (this one depends on t): "
                          "train an IVP with --ic and --t-end instead");
+    if (pinn.arch().num_inputs_params() > 0) {
+        std::vector<std::string> names;
+        for (const io::Range& r : pinn.arch().param_domain)
+            names.push_back(r.name);
+        m_with_params = ode::params_as_state(system, names);
+    }
     draw_block(0);
 }
 
-void PinnLoss::draw(Index n, Rng& rng, Vec& t, Mat& x0) const
+void PinnLoss::draw(Index n, Rng& rng, Vec& t, Mat& x0, Mat& k) const
 {
     const PinnArchitecture& a = m_pinn.arch();
     Mat u;
     sample_unit_cube(m_params.sampler, n, a.input_dim(), rng, u);
     t = a.span * u.col(0);
-    if (a.mode == PinnMode::ivp) {
+    // the columns of u after t: x0 (flow map), then k (parametric), each mapped onto its box
+    Index col = 1;
+    auto onto = [&](const std::vector<io::Range>& box, Mat& out) {
+        out.resize(n, Index(box.size()));
+        for (std::size_t j = 0; j < box.size(); ++j, ++col)
+            out.col(Index(j)) = (box[j].lo + (box[j].hi - box[j].lo) * u.col(col).array()).matrix();
+    };
+    if (a.mode == PinnMode::ivp)
         x0.resize(0, a.dim());
-        return;
-    }
-    x0.resize(n, a.dim());
-    for (Index j = 0; j < a.dim(); ++j) {
-        const io::Range& r = a.domain[std::size_t(j)];
-        x0.col(j) = (r.lo + (r.hi - r.lo) * u.col(j + 1).array()).matrix();
-    }
+    else
+        onto(a.domain, x0);
+    onto(a.param_domain, k);
 }
 
 void PinnLoss::shuffle(Rng&, long epoch)
@@ -66,7 +76,7 @@ void PinnLoss::draw_block(long block)
     // starting inside a block draws the same ones.
     Rng rng(m_params.seed ^ draw_stream);
     Rng draws(rng.next_u64() + std::uint64_t(block));
-    draw(m_params.collocation, draws, m_t, m_x0);
+    draw(m_params.collocation, draws, m_t, m_x0, m_k);
     m_block = block;
 }
 
@@ -78,38 +88,59 @@ void PinnLoss::use_full_batch()
     const Index n = m_params.lbfgs_collocation > 0 ? m_params.lbfgs_collocation
                                                    : 4 * m_params.collocation;
     Rng rng(m_params.seed ^ lbfgs_stream);
-    draw(n, rng, m_t, m_x0);
+    draw(n, rng, m_t, m_x0, m_k);
 }
 
 double PinnLoss::evaluate_with_gradient(const Vec& theta, Vec& grad)
 {
     const Pinn& pinn = m_pinn;
-    const ode::System& system = m_system;
-    const bool ivp = pinn.arch().mode == PinnMode::ivp;
-    const bool soft = pinn.arch().ic_mode == IcMode::soft;
-    const Index n = m_t.size();
+    const PinnArchitecture& a = pinn.arch();
+    const bool ivp = a.mode == PinnMode::ivp;
+    const bool soft = a.ic_mode == IcMode::soft;
+    const bool one_row_at_zero = ivp && a.num_inputs_params() == 0;
+    const Index n = m_t.size(), d = a.dim();
     const double weight = m_params.ic_weight;
     const nn::BlockFn block = [&](ad::Tape& tape, Index row0, Index rows, Vec& g) {
         const Vec t = m_t.segment(row0, rows);
         const Mat x0 = ivp ? Mat() : Mat(m_x0.middleRows(row0, rows));
+        const Mat k = m_with_params ? Mat(m_k.middleRows(row0, rows)) : Mat();
         std::vector<ad::Tape::Id> params;
         pinn.net().put_params(tape, theta, params);
-        const Pinn::Nodes nodes = pinn.build(tape, params, t, x0);
-        // F(t, N) with its VJP (dF/dx)^T a
+        const Pinn::Nodes nodes = pinn.build(tape, params, t, x0, k);
+        // F(t, N) with its VJP (dF/dx)^T a; with parameters as inputs, F is the first d
+        // components of the field of (x, k) at (N, k)
         const ad::Tape::Id F = tape.call(
-            {nodes.N}, [&](const std::vector<const Mat*>& in, Mat& out) { system.rhs(t, *in[0], out); },
+            {nodes.N},
+            [&](const std::vector<const Mat*>& in, Mat& out) {
+                if (!m_with_params)
+                    return m_system.rhs(t, *in[0], out);
+                Mat z(rows, d + k.cols()), f;
+                z << *in[0], k;
+                m_with_params->rhs(t, z, f);
+                out = f.leftCols(d);
+            },
             [&](const std::vector<const Mat*>& in, const Mat&, const Mat& out_grad,
                 const std::vector<Mat*>& in_grads) {
                 Mat vjp;
-                system.vjp(t, *in[0], out_grad, vjp);
-                *in_grads[0] += vjp;
+                if (!m_with_params) {
+                    m_system.vjp(t, *in[0], out_grad, vjp);
+                    *in_grads[0] += vjp;
+                    return;
+                }
+                Mat z(rows, d + k.cols()), w = Mat::Zero(rows, d + k.cols());
+                z << *in[0], k;
+                w.leftCols(d) = out_grad;
+                m_with_params->vjp(t, z, w, vjp);
+                *in_grads[0] += vjp.leftCols(d);
             });
         ad::Tape::Id L = tape.sum(tape.square(tape.sub(nodes.dNdt, F)));
-        if (soft && (!ivp || row0 == 0)) {
+        if (soft && (!one_row_at_zero || row0 == 0)) {
             // ic_weight * mean |Ñ(0) - x0|^2: the mean is over the C points (the total is
-            // divided by C below), so an ivp's one row counts C times, once
-            const ad::Tape::Id X0 = ivp ? tape.input(pinn.arch().ic.transpose()) : tape.input(x0);
-            const double w = ivp ? weight * double(n) : weight;
+            // divided by C below), so a lone row at t = 0 counts C times, once
+            const ad::Tape::Id X0 = ivp ? tape.input(a.ic.transpose().replicate(
+                                              one_row_at_zero ? 1 : rows, 1))
+                                        : tape.input(x0);
+            const double w = one_row_at_zero ? weight * double(n) : weight;
             L = tape.add(L, tape.scale(tape.sum(tape.square(tape.sub(nodes.N0, X0))), w));
         }
         tape.backward(L);

@@ -12,6 +12,7 @@
 #include "ode/system.hpp"
 
 #include <cstdint>
+#include <memory>
 
 namespace flowkit::models {
 
@@ -31,8 +32,9 @@ struct PinnLossParams
 class PinnLoss : public nn::Objective
 {
 public:
-    /// The system must be autonomous in flow-map mode (UsageError otherwise) and have the
-    /// network's dimension. Draws the first collocation set.
+    /// The system must be autonomous in flow-map mode (UsageError otherwise), have the
+    /// network's dimension, and (parametric) the parameters of its param_domain. Draws the first
+    /// collocation set.
     PinnLoss(const Pinn& pinn, const ode::System& system, PinnLossParams params);
 
     double evaluate_with_gradient(const Vec& theta, Vec& grad) override;
@@ -41,11 +43,13 @@ public:
     void shuffle(Rng& rng, long epoch) override;
     void use_full_batch() override;
 
-    /// The current points: times (C) and initial states (C x dim; empty for an ivp).
+    /// The current points: times (C), initial states (C x dim; empty for an ivp) and parameter
+    /// values (C x parameters; empty unless parametric).
     const Vec& times() const { return m_t; }
     const Mat& initial_states() const { return m_x0; }
-    /// Draws n points (t in [0, span], x0 in the domain) into t, x0.
-    void draw(Index n, Rng& rng, Vec& t, Mat& x0) const;
+    const Mat& parameters() const { return m_k; }
+    /// Draws n points (t in [0, span], x0 in the domain, k in the parameter box).
+    void draw(Index n, Rng& rng, Vec& t, Mat& x0, Mat& k) const;
 
 private:
     static constexpr long full_set = -1;
@@ -55,8 +59,9 @@ private:
     const Pinn& m_pinn;
     const ode::System& m_system;
     PinnLossParams m_params;
+    std::unique_ptr<ode::System> m_with_params; // parametric: the system of (x, k)
     Vec m_t;
-    Mat m_x0;
+    Mat m_x0, m_k;
     long m_block = -2; // the block of epochs the points belong to, or full_set
     nn::BatchEvaluator m_eval;
 };

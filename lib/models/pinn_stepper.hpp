@@ -14,7 +14,8 @@ namespace flowkit::models {
 class PinnStepper : public ode::Stepper
 {
 public:
-    PinnStepper(std::shared_ptr<const Pinn> pinn, Vec theta);
+    /// k: the values of the network's parameter inputs (param_domain order), for every row.
+    PinnStepper(std::shared_ptr<const Pinn> pinn, Vec theta, Vec k = Vec());
 
     std::string name() const override { return "pinn"; }
     /// Not a classical order: the error is the network's, not a power of h.
@@ -27,6 +28,7 @@ public:
 private:
     std::shared_ptr<const Pinn> m_pinn;
     Vec m_theta;
+    Vec m_k;
     Mat m_start;   // states at the start of the last step (flow map, keep_dense)
     Vec m_t, m_h;  // its times and steps
     Mat m_next;

@@ -41,8 +41,9 @@ void run_pinn_training(const PinnTrainJob& job, const ode::System& system, std::
 io::Json pinn_model_json(const Pinn& pinn, const ode::System& system, const Vec& theta);
 
 /// Errors at 101 times on [0, span] (for an ivp its initial condition; for a flow map 64
-/// initial states drawn from the domain with `seed`) against dopri5 at rtol = atol = 1e-12, and
-/// the residual at 5 Gauss-Legendre nodes in each of 50 equal parts of [0, span].
+/// initial states drawn from the domain with `seed`; parametric: 64 parameter values drawn from
+/// the box) against dopri5 at rtol = atol = 1e-12, and the residual at 5 Gauss-Legendre nodes
+/// in each of 50 equal parts of [0, span].
 PinnValidation validate_pinn(const Pinn& pinn, const Vec& theta, const ode::System& system,
                              std::uint64_t seed);
 

@@ -47,7 +47,8 @@ int main(int argc, char** argv)
             ("flow", "Step with the learned flow map in MODEL (from pinn-train) instead of a "
                      "method; the system is the model's, H its true H. --dt defaults to the "
                      "model's dt and may not exceed it. An IVP model gives N(t) on [0, its T] "
-                     "for its own initial condition only.",
+                     "for its own initial condition only. --param sets the parameters of a "
+                     "parametric model, inside its trained ranges.",
              cxxopts::value<std::string>(), "MODEL.json");
         opts.add_options("Initial conditions")
             ("ic", "One initial condition, instead of reading the input.",
@@ -78,7 +79,12 @@ int main(int argc, char** argv)
                 if (args.count(other))
                     throw UsageError(std::string("--flow brings its own system and method: drop --") +
                                      other);
-            flow = models::read_learned_flow(args["flow"].as<std::string>());
+            std::vector<std::pair<std::string, double>> params;
+            if (args.count("param"))
+                for (const auto& text : args["param"].as<std::vector<std::string>>())
+                    for (auto& p : io::parse_assignments(text, "param"))
+                        params.push_back(std::move(p));
+            flow = models::read_learned_flow(args["flow"].as<std::string>(), params);
             system = std::move(flow.system);
         } else {
             system = ode::system_from_options(args);
@@ -126,26 +132,9 @@ int main(int argc, char** argv)
         job.rtol = io::number_option(args, "rtol");
         job.atol = io::number_option(args, "atol");
         job.max_steps = io::integer_option(args, "max-steps");
-        if (flow.stepper) {
-            if (!args.count("dt"))
-                job.dt = flow.max_dt;
-            if (job.dt > flow.max_dt * (1 + 1e-12))
-                throw UsageError("--dt " + io::format_number(job.dt) + " exceeds the model's dt " +
-                                 io::format_number(flow.max_dt));
-            if (flow.ivp) {
-                if (job.random_ics || args.count("input"))
-                    throw UsageError("an IVP model knows only its own initial condition: drop "
-                                     "--random-ics and --input");
-                if (job.ic.empty())
-                    job.ic.assign(flow.ic.data(), flow.ic.data() + flow.ic.size());
-                if (Eigen::Map<const Vec>(job.ic.data(), Index(job.ic.size())) != flow.ic)
-                    throw UsageError("an IVP model knows only its own initial condition");
-                if (job.t0 != 0 || job.t_end < 0 || job.t_end > flow.max_dt * (1 + 1e-12))
-                    throw UsageError("an IVP model covers [0, " + io::format_number(flow.max_dt) +
-                                     "] only");
-            }
-            job.learned = std::move(flow.stepper);
-        }
+        if (flow.stepper)
+            models::use_learned_flow(std::move(flow), job, args.count("dt") > 0,
+                                     args.count("input") > 0);
         ode::run_integrate(job, *system, common);
     });
 }

@@ -18,7 +18,8 @@ int main(int argc, char** argv)
             "Train a physics-informed network (PINN) on an ODE.\n\n"
             "IVP mode (--ic, --t-end) learns N(t) on [0, T] for one initial condition; flow-map "
             "mode (--dt, --domain) learns N(t; x0) on [0, dt] x Omega, which integrate --flow "
-            "composes to reach any time. The loss is the mean over collocation points of "
+            "composes to reach any time; --param-domain adds system parameters to the inputs, so "
+            "one training answers a whole family. The loss is the mean over collocation points of "
             "|dN/dt - F(t, N)|^2; the initial condition is built into the network (hard, "
             "hard-tfc) or penalised (soft). Writes the model JSON (kind pinn) to -o or "
             "standard output.\n\n"
@@ -35,6 +36,9 @@ int main(int argc, char** argv)
             ("dt", "Flow-map mode: learn N(t; x0) for t in [0, D].", cxxopts::value<std::string>(), "D")
             ("domain", "Flow-map mode: the region Omega of initial states, a range for every "
                        "state variable.", cxxopts::value<std::string>(), "\"a=lo:hi,...\"")
+            ("param-domain", "Parametric: these system parameters become inputs of the network, "
+                             "each trained over its range; integrate --flow --param picks one.",
+             cxxopts::value<std::string>(), "\"k=lo:hi,...\"")
             ("ic-mode", "hard: N = x0 + t M; hard-tfc: N = x0 + M(t) - M(0); soft: N = M with "
                         "a penalty on M(0) - x0.",
              cxxopts::value<std::string>()->default_value("hard"), "MODE")
@@ -77,6 +81,9 @@ int main(int argc, char** argv)
             a.domain = io::order_ranges(io::parse_ranges(args["domain"].as<std::string>(), "--domain"),
                                         a.state_names, "--domain");
         }
+        if (args.count("param-domain"))
+            a.param_domain =
+                io::parse_ranges(args["param-domain"].as<std::string>(), "--param-domain");
         a.ic_mode = models::parse_ic_mode(args["ic-mode"].as<std::string>());
         a.hidden = nn::hidden_widths(args);
         a.activation = nn::activation_option(args);
