@@ -5,7 +5,7 @@
 # solve_ivp call); row 4 times whole shell loops. Medians over REPEATS runs; every row also
 # checks that both sides agree on the final state.
 # Needs: integrate on PATH (make bench sets it), g++ with Boost (libboost-dev), SciPy for
-# /usr/bin/python3 (python3-scipy). Run by `make bench`; takes about a minute.
+# /usr/bin/python3 (python3-scipy). Run by `make bench`; takes about three minutes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 REPEATS=${REPEATS:-5}
@@ -96,3 +96,7 @@ echo "(medians of $REPEATS runs; $(nproc) cores; $(grep -m1 'model name' /proc/c
 # The learning core: MLP losses on the tape against PyTorch.
 echo
 "$here/mlp.sh"
+
+# PINN training against a PyTorch PINN (the notes' Figure 1 set-up).
+echo
+"$here/pinn.sh"

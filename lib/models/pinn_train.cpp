@@ -121,7 +121,7 @@ void run_pinn_training(const PinnTrainJob& job, const ode::System& system, std::
     const Pinn pinn(job.arch);
     Rng rng(job.training.seed);
     Vec theta0;
-    nn::init_params(pinn.net(), nn::Init::Glorot, rng, theta0);
+    nn::init_params(pinn.net(), nn::Init::Torch, rng, theta0);
     PinnLoss loss(pinn, system, job.loss);
     nn::Training training(job.training, loss, theta0);
     if (job.resumed)
