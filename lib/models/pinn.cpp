@@ -45,6 +45,14 @@ void PinnArchitecture::check() const
         require_option(w >= 1, "--hidden", "whole numbers >= 1", double(w));
 }
 
+std::vector<std::string> PinnArchitecture::param_names() const
+{
+    std::vector<std::string> names;
+    for (const io::Range& r : param_domain)
+        names.push_back(r.name);
+    return names;
+}
+
 namespace {
 
 std::vector<Index> widths(const PinnArchitecture& a)

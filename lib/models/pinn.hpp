@@ -46,6 +46,8 @@ struct PinnArchitecture
 
     Index dim() const { return Index(state_names.size()); }
     Index num_inputs_params() const { return Index(param_domain.size()); }
+    /// The names of param_domain, in order.
+    std::vector<std::string> param_names() const;
     /// (t), (t, x0), (t, k) or (t, x0, k).
     Index input_dim() const
     {

@@ -34,12 +34,8 @@ PinnLoss::PinnLoss(const Pinn& pinn, const ode::System& system, PinnLossParams p
     if (pinn.arch().mode == PinnMode::flow_map && !system.autonomous())
         throw UsageError("a flow map needs an autonomous system (this one depends on t): "
                          "train an IVP with --ic and --t-end instead");
-    if (pinn.arch().num_inputs_params() > 0) {
-        std::vector<std::string> names;
-        for (const io::Range& r : pinn.arch().param_domain)
-            names.push_back(r.name);
-        m_with_params = ode::params_as_state(system, names);
-    }
+    if (pinn.arch().num_inputs_params() > 0)
+        m_with_params = ode::params_as_state(system, pinn.arch().param_names());
     draw_block(0);
 }
 

@@ -42,12 +42,8 @@ PinnValidation validate_pinn(const Pinn& pinn, const Vec& theta, const ode::Syst
     const Mat k = draws(a.param_domain);
     // With parameters as inputs the reference solves the system of (x, k).
     std::unique_ptr<ode::System> with_params;
-    if (p > 0) {
-        std::vector<std::string> names;
-        for (const io::Range& r : a.param_domain)
-            names.push_back(r.name);
-        with_params = ode::params_as_state(system, names);
-    }
+    if (p > 0)
+        with_params = ode::params_as_state(system, a.param_names());
     const ode::System& field = with_params ? *with_params : system;
     Mat z0(n, d + p);
     z0 << x0, k;

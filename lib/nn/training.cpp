@@ -105,6 +105,16 @@ void Training::select_best_by(std::function<double(const Vec&)> score, long from
 
 void Training::resume(const io::Model& model)
 {
+    try {
+        restore(model);
+    } catch (const io::Json::exception& e) {
+        throw DataError(std::string("model's training state is malformed: ") + e.what(),
+                        model.source);
+    }
+}
+
+void Training::restore(const io::Model& model)
+{
     const io::Json& state = io::require_key(model, model.json, "state");
     const Index n = m_theta.size();
     m_theta = io::read_numbers(model, state, "theta", n);
@@ -157,7 +167,6 @@ double Training::adam_epoch(long epoch, double& lr)
 double Training::lbfgs_epoch(double& lr)
 {
     m_objective.use_full_batch();
-    const Vec before = m_theta;
     const long long evaluations = m_lbfgs.evaluations();
     const double loss = m_lbfgs.step(m_objective, m_theta);
     m_evaluations += m_lbfgs.evaluations() - evaluations;

@@ -102,6 +102,8 @@ private:
         std::function<double()> value;
     };
 
+    /// resume() but for the translation of JSON type errors.
+    void restore(const io::Model& model);
     /// One epoch; returns its loss (and the step size it took in `lr`).
     double adam_epoch(long epoch, double& lr);
     double lbfgs_epoch(double& lr);
