@@ -152,7 +152,7 @@ TEST_CASE("models collocation: unshifted Halton points are radical inverses in t
     }
 }
 
-TEST_CASE("models collocation: points lie in [0, 1); a seed fixes them, another moves them")
+TEST_CASE("models collocation: points lie in the unit cube; a seed fixes them, another moves them")
 {
     for (Sampler s : {Sampler::uniform, Sampler::sobol, Sampler::halton}) {
         INFO(models::to_string(s));
