@@ -4,16 +4,45 @@
 #include "io/model_json.hpp"
 #include "io/table.hpp"
 #include "models/pinn_stepper.hpp"
+#include "models/sympflow.hpp"
 #include "ode/system_options.hpp"
 
 #include <algorithm>
 
 namespace flowkit::models {
 
+namespace {
+
+LearnedFlow read_sympflow(const io::Model& model,
+                          const std::vector<std::pair<std::string, double>>& params)
+{
+    if (!params.empty())
+        throw UsageError("--param: a SympFlow model was trained with its parameters fixed");
+    auto net = std::make_shared<const Sympflow>(Sympflow::architecture_from_json(model));
+    LearnedFlow flow;
+    flow.system =
+        ode::system_from_description(io::require_key(model, model.json, "system"), model.source);
+    if (flow.system->names() != net->arch().state_names)
+        throw DataError("model's state_names are not those of its system", model.source);
+    const Vec theta = io::read_numbers(model, model.json, "params", net->num_params());
+    flow.max_dt = net->arch().dt;
+    flow.stepper = std::make_unique<FlowMapStepper>(
+        "sympflow",
+        [net, theta](const Vec&, const Vec& s, const Mat& x, Mat& out) {
+            net->evaluate(theta, s, x, out);
+        },
+        flow.max_dt);
+    return flow;
+}
+
+} // namespace
+
 LearnedFlow read_learned_flow(const std::string& path,
                               const std::vector<std::pair<std::string, double>>& params)
 {
-    const io::Model model = io::read_model(path, {"pinn"});
+    const io::Model model = io::read_model(path, {"pinn", "sympflow"});
+    if (model.json["kind"] == "sympflow")
+        return read_sympflow(model, params);
     auto pinn = std::make_shared<const Pinn>(Pinn::architecture_from_json(model));
     const PinnArchitecture& a = pinn->arch();
     // The system at the chosen parameter values (for H), and those values as network inputs.

@@ -22,7 +22,7 @@ struct LearnedFlow
     Vec ic;                                ///< an IVP model's x0
 };
 
-/// Reads MODEL ("-": stdin): kind pinn. NoInputError / DataError as io::read_model. `params`
+/// Reads MODEL ("-": stdin): kind pinn or sympflow. NoInputError / DataError as io::read_model. `params`
 /// (integrate --param) sets the parameters a parametric model takes as inputs, each inside its
 /// trained range (default: the value in the model's system, if inside); UsageError for a value
 /// outside, or for any other parameter (the model was trained with it fixed).

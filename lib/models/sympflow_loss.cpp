@@ -1,0 +1,106 @@
+#include "models/sympflow_loss.hpp"
+
+#include "core/error.hpp"
+
+namespace flowkit::models {
+
+namespace {
+
+constexpr std::uint64_t draw_stream = 0x73796d70666c6f77;  // "sympflow"
+constexpr std::uint64_t lbfgs_stream = 0x6c62666773736574; // "lbfgsset"
+constexpr std::uint64_t test_stream = 0x7465737473657421;  // "testset!"
+
+} // namespace
+
+SympflowLoss::SympflowLoss(const Sympflow& net, const ode::System& system,
+                           SympflowLossParams params)
+    : m_net(net), m_system(system), m_params(params), m_eval(params.threads, 128)
+{
+    require_option(m_params.collocation >= 1, "--collocation", ">= 1", double(m_params.collocation));
+    if (!system.hamiltonian())
+        throw UsageError("SympFlow learns Hamiltonian flows: give a system with a Hamiltonian "
+                         "(--system NAME or --hamiltonian)");
+    if (!system.autonomous())
+        throw UsageError("SympFlow needs an autonomous system");
+    if (system.dim() != net.arch().dim())
+        throw UsageError("the system has " + std::to_string(system.dim()) +
+                         " state variables, the network " + std::to_string(net.arch().dim()));
+    Rng test(m_params.seed ^ test_stream);
+    draw(1000, 0.9, test, m_test_t, m_test_x0);
+    shuffle(test, 1);
+}
+
+void SympflowLoss::draw(Index n, double hi, Rng& rng, Vec& t, Mat& x0) const
+{
+    const SympflowArchitecture& a = m_net.arch();
+    t.resize(n);
+    x0.resize(n, a.dim());
+    for (Index i = 0; i < n; ++i) {
+        t(i) = rng.uniform(-0.1 * a.dt, hi * a.dt);
+        for (Index j = 0; j < a.dim(); ++j)
+            x0(i, j) = rng.uniform(a.domain[std::size_t(j)].lo, a.domain[std::size_t(j)].hi);
+    }
+}
+
+void SympflowLoss::shuffle(Rng&, long epoch)
+{
+    if (epoch == m_epoch)
+        return;
+    Rng seeds(m_params.seed ^ draw_stream);
+    Rng rng(seeds.next_u64() + std::uint64_t(epoch));
+    draw(m_params.collocation, 1.0, rng, m_t, m_x0);
+    m_epoch = epoch;
+}
+
+void SympflowLoss::use_full_batch()
+{
+    if (m_epoch == -2)
+        return;
+    Rng rng(m_params.seed ^ lbfgs_stream);
+    const Index n = m_params.lbfgs_collocation > 0 ? m_params.lbfgs_collocation
+                                                   : 4 * m_params.collocation;
+    draw(n, 1.0, rng, m_t, m_x0);
+    m_epoch = -2;
+}
+
+double SympflowLoss::evaluate_with_gradient(const Vec& theta, Vec& grad)
+{
+    return residual(m_t, m_x0, theta, grad);
+}
+
+double SympflowLoss::test_loss(const Vec& theta)
+{
+    Vec grad;
+    return residual(m_test_t, m_test_x0, theta, grad);
+}
+
+double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& theta, Vec& grad)
+{
+    const Sympflow& net = m_net;
+    const ode::System& system = m_system;
+    const nn::BlockFn block = [&](ad::Tape& tape, Index row0, Index rows, Vec& g) {
+        const Vec t = t_all.segment(row0, rows);
+        std::vector<std::vector<ad::Tape::Id>> ids;
+        net.put_params(tape, theta, ids);
+        const Sympflow::Nodes nodes = net.build(tape, ids, t, x0_all.middleRows(row0, rows));
+        // J grad H(N) with its VJP (the system is autonomous: t is not used)
+        const ad::Tape::Id F = tape.call(
+            {nodes.N}, [&](const std::vector<const Mat*>& in, Mat& out) { system.rhs(t, *in[0], out); },
+            [&](const std::vector<const Mat*>& in, const Mat&, const Mat& out_grad,
+                const std::vector<Mat*>& in_grads) {
+                Mat vjp;
+                system.vjp(t, *in[0], out_grad, vjp);
+                *in_grads[0] += vjp;
+            });
+        const ad::Tape::Id L = tape.sum(tape.square(tape.sub(nodes.dNdt, F)));
+        tape.backward(L);
+        net.gather_gradient(tape, ids, g);
+        return tape.value(L)(0, 0);
+    };
+    const Index n = t_all.size();
+    const double sum = m_eval.evaluate(n, net.num_params(), block, grad);
+    grad /= double(n);
+    return sum / double(n);
+}
+
+} // namespace flowkit::models

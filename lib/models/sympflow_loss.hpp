@@ -1,0 +1,55 @@
+// The unsupervised SympFlow loss (lecture notes "Training SympFlow"; sympflow-facts.md §2):
+//   L = (1/C) sum_c |dN/dt(t_c, x0_c) - J grad H(N(t_c, x0_c))|^2  (summed over components)
+// at C points with x0 ~ U(Omega) and t ~ U[-0.1 dt, dt], redrawn every epoch from a generator
+// seeded by --seed and the epoch (so a resumed run sees the same points); L-BFGS sees one fixed,
+// larger set. The vector field enters the tape with the System's VJP.
+#pragma once
+
+#include "models/sympflow.hpp"
+#include "nn/batch.hpp"
+#include "nn/objective.hpp"
+#include "ode/system.hpp"
+
+#include <cstdint>
+
+namespace flowkit::models {
+
+struct SympflowLossParams
+{
+    Index collocation = 1000;    ///< points per epoch (--collocation), >= 1
+    Index lbfgs_collocation = 0; ///< points of L-BFGS's fixed set; 0 = 4 x collocation
+    std::uint64_t seed = 0;
+    int threads = 1;
+};
+
+class SympflowLoss : public nn::Objective
+{
+public:
+    /// The system must have a Hamiltonian, be autonomous and have the network's dimension
+    /// (UsageError otherwise).
+    SympflowLoss(const Sympflow& net, const ode::System& system, SympflowLossParams params);
+
+    double evaluate_with_gradient(const Vec& theta, Vec& grad) override;
+    void shuffle(Rng& rng, long epoch) override;
+    void use_full_batch() override;
+
+    /// The loss on a fixed test set of 1000 points with t in [-0.1 dt, 0.9 dt] (the paper's
+    /// model selection), drawn once from the seed.
+    double test_loss(const Vec& theta);
+
+    /// n points: t in [-0.1 dt, hi dt], x0 in Omega.
+    void draw(Index n, double hi, Rng& rng, Vec& t, Mat& x0) const;
+
+private:
+    double residual(const Vec& t, const Mat& x0, const Vec& theta, Vec& grad);
+
+    const Sympflow& m_net;
+    const ode::System& m_system;
+    SympflowLossParams m_params;
+    Vec m_t, m_test_t;
+    Mat m_x0, m_test_x0;
+    long m_epoch = -1; // the epoch whose points are drawn; -2: L-BFGS's fixed set
+    nn::BatchEvaluator m_eval;
+};
+
+} // namespace flowkit::models

@@ -1,0 +1,65 @@
+// sympflow-train: symplectic neural flows for Hamiltonian systems (CLI.md "sympflow-train").
+// Options only.
+#include "core/error.hpp"
+#include "io/cli.hpp"
+#include "models/sympflow_train.hpp"
+#include "nn/training_options.hpp"
+#include "ode/system_options.hpp"
+
+using namespace flowkit;
+
+int main(int argc, char** argv)
+{
+    return io::run_tool("sympflow-train", argc, argv, [&] {
+        cxxopts::Options opts(
+            "sympflow-train",
+            "Train a symplectic neural flow (SympFlow) for a Hamiltonian system.\n\n"
+            "The network N(t, (q, p)) composes L pairs of maps p <- p - (grad V(t, q) - "
+            "grad V(0, q)), q <- q + (grad K(t, p) - grad K(0, p)), each the exact flow of a "
+            "Hamiltonian, so N(0, x) = x and N(t, .) is symplectic for every t. Unsupervised "
+            "training fits dN/dt to J grad H(N) at points (t, x0) of [-0.1 dt, dt] x Omega drawn "
+            "afresh every epoch. integrate --flow composes N(dt, .) to reach any time. Writes "
+            "the model JSON (kind sympflow) to -o or standard output.\n\n"
+            "Example:\n  sympflow-train --system henon-heiles --domain "
+            "\"x=-1:1,y=-1:1,px=-1:1,py=-1:1\" -o sf.json\n");
+        opts.custom_help("[OPTION...] -o MODEL.json");
+        io::add_common_options(opts);
+        ode::add_system_options(opts);
+        nn::add_training_options(opts, {4000, 5e-3, "adam+lbfgs", "constant", 1.0, "10,10", "tanh"});
+        // clang-format off
+        opts.add_options("SympFlow")
+            ("dt", "The flow is learnt for t in [0, D].",
+             cxxopts::value<std::string>()->default_value("1"), "D")
+            ("domain", "The region Omega of initial states, a range for every state variable.",
+             cxxopts::value<std::string>(), "\"a=lo:hi,...\"")
+            ("layers", "Pairs of maps (V, K).", cxxopts::value<std::string>()->default_value("3"), "L")
+            ("collocation", "Points (t, x0) drawn per epoch.",
+             cxxopts::value<std::string>()->default_value("1000"), "C")
+            ("lbfgs-collocation", "L-BFGS trains on one fixed set of N points (default: 4 C).",
+             cxxopts::value<std::string>()->default_value("0"), "N");
+        // clang-format on
+        const auto cl =
+            nn::parse_training_command_line(opts, "sympflow-train", argc, argv, {"sympflow"});
+        const auto& args = cl.args;
+        const auto system = ode::system_from_options(args);
+
+        models::SympflowTrainJob job;
+        models::SympflowArchitecture& a = job.arch;
+        a.state_names = system->names();
+        a.dt = io::number_option(args, "dt");
+        if (!args.count("domain"))
+            throw UsageError("--domain is required: the region of initial states to learn");
+        a.domain = io::order_ranges(io::parse_ranges(args["domain"].as<std::string>(), "--domain"),
+                                    a.state_names, "--domain");
+        a.layers = io::integer_option(args, "layers");
+        a.hidden = nn::hidden_widths(args);
+        a.activation = nn::activation_option(args);
+        job.loss.collocation = io::integer_option(args, "collocation");
+        job.loss.lbfgs_collocation = io::integer_option(args, "lbfgs-collocation");
+        job.loss.seed = cl.common.seed;
+        job.loss.threads = cl.common.threads;
+        job.training = nn::training_params(cl, "sympflow-train");
+        job.resumed = cl.resumed;
+        models::run_sympflow_training(job, *system);
+    });
+}
