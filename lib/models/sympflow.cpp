@@ -117,6 +117,36 @@ void Sympflow::evaluate(const Vec& theta, const Vec& t, const Mat& x0, Mat& out)
     out = tape.value(flow(tape, ids, t, tape.input(x0)));
 }
 
+Sympflow::Id Sympflow::hamiltonian(ad::Tape& tape, const std::vector<std::vector<Id>>& ids,
+                                   Id h0, const Vec& t, Id x) const
+{
+    const Index rows = t.size(), n = m_arch.half();
+    const Id T = tape.input(t), zero = tape.input(Vec::Zero(rows));
+    Id q = tape.cols(x, 0, n), p = tape.cols(x, n, n), H = -1;
+    // Adds d_t U(t, y) to H and returns grad_y U(t, y) - grad_y U(0, y).
+    auto peel = [&](const std::vector<Id>& U, Id y) {
+        const Id g = m_potential.input_gradient(tape, U, tape.concat_cols(y, T));
+        const Id g0 = m_potential.input_gradient(tape, U, tape.concat_cols(y, zero));
+        const Id dt = tape.cols(g, n, 1);
+        H = H < 0 ? dt : tape.add(H, dt);
+        return tape.sub(tape.cols(g, 0, n), tape.cols(g0, 0, n));
+    };
+    for (Index i = m_arch.layers - 1; i >= 0; --i) {
+        q = tape.sub(q, peel(ids[std::size_t(2 * i + 1)], p)); // undo K_i
+        p = tape.add(p, peel(ids[std::size_t(2 * i)], q));     // undo V_i
+    }
+    return tape.add_row(H, tape.tanh(h0));
+}
+
+void Sympflow::evaluate_hamiltonian(const Vec& theta, const Vec& t, const Mat& x, Vec& out) const
+{
+    ad::Tape tape;
+    std::vector<std::vector<Id>> ids;
+    put_params(tape, theta, ids);
+    const Id h0 = tape.input(Mat::Constant(1, 1, theta(num_params() - 1)));
+    out = tape.value(hamiltonian(tape, ids, h0, t, tape.input(x))).col(0);
+}
+
 io::Json Sympflow::architecture_json() const
 {
     const SympflowArchitecture& a = m_arch;

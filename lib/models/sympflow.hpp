@@ -66,6 +66,17 @@ public:
     /// N(t, x0) without gradients, out n_rows x dim (resized).
     void evaluate(const Vec& theta, const Vec& t, const Mat& x0, Mat& out) const;
 
+    /// The network's own Hamiltonian H_N(t, x), n_rows x 1: N(t, .) is the time-t flow of H_N
+    /// (dN/dt = J grad_x H_N(t, N)). Peeling the layers outermost first, for i = L..1:
+    ///   H += d_t K_i(t, p); q <- q - (grad_p K_i(t, p) - grad_p K_i(0, p));
+    ///   H += d_t V_i(t, q); p <- p + (grad_q V_i(t, q) - grad_q V_i(0, q));
+    /// then H += tanh(h0). x is a node (so its gradient can be asked for); h0 is theta's last
+    /// entry as a 1 x 1 node.
+    Id hamiltonian(ad::Tape& tape, const std::vector<std::vector<Id>>& ids, Id h0, const Vec& t,
+                   Id x) const;
+    /// H_N(t, x) without gradients, one entry per row of x.
+    void evaluate_hamiltonian(const Vec& theta, const Vec& t, const Mat& x, Vec& out) const;
+
     /// The model file's "architecture", and back (DataError naming the key and file).
     io::Json architecture_json() const;
     static SympflowArchitecture architecture_from_json(const io::Model& model);

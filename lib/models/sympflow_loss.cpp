@@ -2,6 +2,8 @@
 
 #include "core/error.hpp"
 
+#include <cmath>
+
 namespace flowkit::models {
 
 namespace {
@@ -17,6 +19,8 @@ SympflowLoss::SympflowLoss(const Sympflow& net, const ode::System& system,
     : m_net(net), m_system(system), m_params(params), m_eval(params.threads, 128)
 {
     require_option(m_params.collocation >= 1, "--collocation", ">= 1", double(m_params.collocation));
+    require_option(m_params.ham_match >= 0 && std::isfinite(m_params.ham_match), "--ham-match",
+                   ">= 0", m_params.ham_match);
     if (!system.hamiltonian())
         throw UsageError("SympFlow learns Hamiltonian flows: give a system with a Hamiltonian "
                          "(--system NAME or --hamiltonian)");
@@ -92,9 +96,21 @@ double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& th
                 system.vjp(t, *in[0], out_grad, vjp);
                 *in_grads[0] += vjp;
             });
-        const ad::Tape::Id L = tape.sum(tape.square(tape.sub(nodes.dNdt, F)));
+        ad::Tape::Id L = tape.sum(tape.square(tape.sub(nodes.dNdt, F)));
+        ad::Tape::Id h0 = -1;
+        if (m_params.ham_match > 0) {
+            const Mat x0 = x0_all.middleRows(row0, rows);
+            Vec H;
+            system.H(x0, H);
+            h0 = tape.param(Mat::Constant(1, 1, theta(net.num_params() - 1)));
+            const ad::Tape::Id HN = net.hamiltonian(tape, ids, h0, t, tape.input(x0));
+            L = tape.add(L, tape.scale(tape.sum(tape.square(tape.sub(HN, tape.input(H)))),
+                                       m_params.ham_match));
+        }
         tape.backward(L);
         net.gather_gradient(tape, ids, g);
+        if (h0 >= 0)
+            g(net.num_params() - 1) = tape.grad(h0)(0, 0);
         return tape.value(L)(0, 0);
     };
     const Index n = t_all.size();

@@ -2,7 +2,8 @@
 //   L = (1/C) sum_c |dN/dt(t_c, x0_c) - J grad H(N(t_c, x0_c))|^2  (summed over components)
 // at C points with x0 ~ U(Omega) and t ~ U[-0.1 dt, dt], redrawn every epoch from a generator
 // seeded by --seed and the epoch (so a resumed run sees the same points); L-BFGS sees one fixed,
-// larger set. The vector field enters the tape with the System's VJP.
+// larger set. The vector field enters the tape with the System's VJP. --ham-match W adds
+// W mean_c (H_N(t_c, x0_c) - H(x0_c))^2, the network's own Hamiltonian against the true one.
 #pragma once
 
 #include "models/sympflow.hpp"
@@ -18,6 +19,7 @@ struct SympflowLossParams
 {
     Index collocation = 1000;    ///< points per epoch (--collocation), >= 1
     Index lbfgs_collocation = 0; ///< points of L-BFGS's fixed set; 0 = 4 x collocation
+    double ham_match = 0;        ///< weight W of Hamiltonian matching (--ham-match), >= 0
     std::uint64_t seed = 0;
     int threads = 1;
 };

@@ -1,5 +1,6 @@
 #include "models/sympflow_train.hpp"
 
+#include "io/table.hpp"
 #include "nn/init.hpp"
 
 namespace flowkit::models {
@@ -11,6 +12,45 @@ io::Json sympflow_model_json(const Sympflow& net, const ode::System& system, con
     m["architecture"] = net.architecture_json();
     m["params"] = std::vector<double>(theta.data(), theta.data() + theta.size());
     return m;
+}
+
+void write_hamiltonian(const std::string& model_path, const io::CommonOptions& common)
+{
+    const io::Model model = io::read_model(model_path, {"sympflow"});
+    const Sympflow net(Sympflow::architecture_from_json(model));
+    const Vec theta = io::read_numbers(model, model.json, "params", net.num_params());
+
+    io::Input in(common.input);
+    io::TableReader reader(in.stream(), in.name());
+    std::vector<Index> state;
+    for (const std::string& name : net.arch().state_names)
+        state.push_back(reader.require(name));
+    const std::optional<Index> t_col = reader.find("t");
+    if (reader.find("H_N"))
+        reader.fail("the input already has a column H_N", *reader.find("H_N"));
+    const Mat rows = io::read_rows(reader);
+
+    const Index n = rows.rows();
+    Mat x(n, net.arch().dim());
+    for (Index j = 0; j < x.cols(); ++j)
+        x.col(j) = rows.col(state[std::size_t(j)]);
+    const Vec t = t_col ? Vec(rows.col(*t_col)) : Vec(Vec::Zero(n));
+    Vec H;
+    net.evaluate_hamiltonian(theta, t, x, H);
+
+    std::vector<std::string> columns = reader.columns();
+    columns.push_back("H_N");
+    io::Output out(common.output);
+    io::TableWriter writer(out.stream(), columns, common.format, common.provenance);
+    std::vector<double> row(columns.size());
+    for (Index i = 0; i < n; ++i) {
+        for (Index j = 0; j < rows.cols(); ++j)
+            row[std::size_t(j)] = rows(i, j);
+        row.back() = H(i);
+        writer.row(row);
+    }
+    writer.flush();
+    out.commit();
 }
 
 void run_sympflow_training(const SympflowTrainJob& job, const ode::System& system)

@@ -7,9 +7,11 @@
 #include "models/sympflow.hpp"
 #include "models/sympflow_loss.hpp"
 #include "nn/training.hpp"
+#include "io/cli.hpp"
 #include "ode/system.hpp"
 
 #include <optional>
+#include <string>
 
 namespace flowkit::models {
 
@@ -23,6 +25,12 @@ struct SympflowTrainJob
 
 /// Trains and writes the model (to job.training.output, or standard output).
 void run_sympflow_training(const SympflowTrainJob& job, const ode::System& system);
+
+/// `sympflow-train hamiltonian`: reads points (the model's state columns, optionally t; other
+/// columns are kept) from common.input and writes them with a last column H_N, the network's
+/// own Hamiltonian at (t, x) (t = 0 when absent). DataError for a missing state column or a
+/// column already named H_N.
+void write_hamiltonian(const std::string& model_path, const io::CommonOptions& common);
 
 /// The model file of a SympFlow with parameters theta.
 io::Json sympflow_model_json(const Sympflow& net, const ode::System& system, const Vec& theta);

@@ -6,10 +6,35 @@
 #include "nn/training_options.hpp"
 #include "ode/system_options.hpp"
 
+#include <string>
+
 using namespace flowkit;
+
+/// `sympflow-train hamiltonian --model M`: the learned Hamiltonian at given points.
+int hamiltonian_main(int argc, char** argv)
+{
+    return io::run_tool("sympflow-train hamiltonian", argc, argv, [&] {
+        cxxopts::Options opts("sympflow-train hamiltonian",
+                              "Write the SympFlow's own Hamiltonian H_N at given points.\n\n"
+                              "Reads the model's state columns (and t, default 0) and writes "
+                              "every input column and H_N, the Hamiltonian whose time-t flow "
+                              "is N(t, .). It is defined up to a constant: compare differences.");
+        opts.custom_help("--model MODEL.json [OPTION...] < points.csv");
+        io::add_common_options(opts);
+        opts.add_options("Hamiltonian")("model", "The sympflow-train model ('-': standard input).",
+                                        cxxopts::value<std::string>(), "MODEL.json");
+        const auto args = io::parse(opts, argc, argv);
+        if (!args.count("model"))
+            throw UsageError("--model is required");
+        models::write_hamiltonian(args["model"].as<std::string>(),
+                                  io::common_options(args, "sympflow-train hamiltonian", argc, argv));
+    });
+}
 
 int main(int argc, char** argv)
 {
+    if (argc > 1 && std::string(argv[1]) == "hamiltonian")
+        return hamiltonian_main(argc - 1, argv + 1);
     return io::run_tool("sympflow-train", argc, argv, [&] {
         cxxopts::Options opts(
             "sympflow-train",
@@ -19,7 +44,8 @@ int main(int argc, char** argv)
             "Hamiltonian, so N(0, x) = x and N(t, .) is symplectic for every t. Unsupervised "
             "training fits dN/dt to J grad H(N) at points (t, x0) of [-0.1 dt, dt] x Omega drawn "
             "afresh every epoch. integrate --flow composes N(dt, .) to reach any time. Writes "
-            "the model JSON (kind sympflow) to -o or standard output.\n\n"
+            "the model JSON (kind sympflow) to -o or standard output. 'sympflow-train "
+            "hamiltonian --model M' writes the learned Hamiltonian H_N at given points.\n\n"
             "Example:\n  sympflow-train --system henon-heiles --domain "
             "\"x=-1:1,y=-1:1,px=-1:1,py=-1:1\" -o sf.json\n");
         opts.custom_help("[OPTION...] -o MODEL.json");
@@ -32,6 +58,9 @@ int main(int argc, char** argv)
              cxxopts::value<std::string>()->default_value("1"), "D")
             ("domain", "The region Omega of initial states, a range for every state variable.",
              cxxopts::value<std::string>(), "\"a=lo:hi,...\"")
+            ("ham-match", "Add W mean (H_N(t, x0) - H(x0))^2: the network's own Hamiltonian "
+                          "against the system's (Hamiltonian matching).",
+             cxxopts::value<std::string>()->default_value("0"), "W")
             ("layers", "Pairs of maps (V, K).", cxxopts::value<std::string>()->default_value("3"), "L")
             ("collocation", "Points (t, x0) drawn per epoch.",
              cxxopts::value<std::string>()->default_value("1000"), "C")
@@ -56,6 +85,7 @@ int main(int argc, char** argv)
         a.activation = nn::activation_option(args);
         job.loss.collocation = io::integer_option(args, "collocation");
         job.loss.lbfgs_collocation = io::integer_option(args, "lbfgs-collocation");
+        job.loss.ham_match = io::number_option(args, "ham-match");
         job.loss.seed = cl.common.seed;
         job.loss.threads = cl.common.threads;
         job.training = nn::training_params(cl, "sympflow-train");
