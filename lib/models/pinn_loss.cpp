@@ -1,6 +1,7 @@
 #include "models/pinn_loss.hpp"
 
 #include "core/error.hpp"
+#include "models/field_on_tape.hpp"
 #include "ode/params_as_state.hpp"
 
 #include <cmath>
@@ -103,32 +104,27 @@ double PinnLoss::evaluate_with_gradient(const Vec& theta, Vec& grad)
         std::vector<ad::Tape::Id> params;
         pinn.net().put_params(tape, theta, params);
         const Pinn::Nodes nodes = pinn.build(tape, params, t, x0, k);
-        // F(t, N) with its VJP (dF/dx)^T a; with parameters as inputs, F is the first d
-        // components of the field of (x, k) at (N, k)
-        const ad::Tape::Id F = tape.call(
-            {nodes.N},
-            [&](const std::vector<const Mat*>& in, Mat& out) {
-                if (!m_with_params)
-                    return m_system.rhs(t, *in[0], out);
-                Mat z(rows, d + k.cols()), f;
-                z << *in[0], k;
-                m_with_params->rhs(t, z, f);
-                out = f.leftCols(d);
-            },
-            [&](const std::vector<const Mat*>& in, const Mat&, const Mat& out_grad,
-                const std::vector<Mat*>& in_grads) {
-                Mat vjp;
-                if (!m_with_params) {
-                    m_system.vjp(t, *in[0], out_grad, vjp);
-                    *in_grads[0] += vjp;
-                    return;
-                }
-                Mat z(rows, d + k.cols()), w = Mat::Zero(rows, d + k.cols());
-                z << *in[0], k;
-                w.leftCols(d) = out_grad;
-                m_with_params->vjp(t, z, w, vjp);
-                *in_grads[0] += vjp.leftCols(d);
-            });
+        // F(t, N); with parameters as inputs, the first d components of the field of (x, k)
+        // at (N, k), with its VJP (dF/dx)^T a
+        const ad::Tape::Id F =
+            !m_with_params
+                ? field_on_tape(tape, m_system, t, nodes.N)
+                : tape.call(
+                      {nodes.N},
+                      [&](const std::vector<const Mat*>& in, Mat& out) {
+                          Mat z(rows, d + k.cols()), f;
+                          z << *in[0], k;
+                          m_with_params->rhs(t, z, f);
+                          out = f.leftCols(d);
+                      },
+                      [&](const std::vector<const Mat*>& in, const Mat&, const Mat& out_grad,
+                          const std::vector<Mat*>& in_grads) {
+                          Mat z(rows, d + k.cols()), w = Mat::Zero(rows, d + k.cols()), vjp;
+                          z << *in[0], k;
+                          w.leftCols(d) = out_grad;
+                          m_with_params->vjp(t, z, w, vjp);
+                          *in_grads[0] += vjp.leftCols(d);
+                      });
         ad::Tape::Id L = tape.sum(tape.square(tape.sub(nodes.dNdt, F)));
         if (soft && (!one_row_at_zero || row0 == 0)) {
             // ic_weight * mean |Ñ(0) - x0|^2: the mean is over the C points (the total is

@@ -1,6 +1,7 @@
 #include "models/pinn_train.hpp"
 
 #include "core/error.hpp"
+#include "models/field_on_tape.hpp"
 #include "io/table.hpp"
 #include "nn/init.hpp"
 #include "ode/dopri5.hpp"
@@ -14,11 +15,7 @@ namespace flowkit::models {
 
 io::Json pinn_model_json(const Pinn& pinn, const ode::System& system, const Vec& theta)
 {
-    io::Json m = io::new_model("pinn", pinn.arch().state_names);
-    m["system"] = system.describe();
-    m["architecture"] = pinn.architecture_json();
-    m["params"] = std::vector<double>(theta.data(), theta.data() + theta.size());
-    return m;
+    return learned_model_json("pinn", system, pinn.architecture_json(), theta);
 }
 
 PinnValidation validate_pinn(const Pinn& pinn, const Vec& theta, const ode::System& system,

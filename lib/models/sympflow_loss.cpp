@@ -1,6 +1,7 @@
 #include "models/sympflow_loss.hpp"
 
 #include "core/error.hpp"
+#include "models/field_on_tape.hpp"
 
 #include <cmath>
 
@@ -87,15 +88,7 @@ double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& th
         std::vector<std::vector<ad::Tape::Id>> ids;
         net.put_params(tape, theta, ids);
         const Sympflow::Nodes nodes = net.build(tape, ids, t, x0_all.middleRows(row0, rows));
-        // J grad H(N) with its VJP (the system is autonomous: t is not used)
-        const ad::Tape::Id F = tape.call(
-            {nodes.N}, [&](const std::vector<const Mat*>& in, Mat& out) { system.rhs(t, *in[0], out); },
-            [&](const std::vector<const Mat*>& in, const Mat&, const Mat& out_grad,
-                const std::vector<Mat*>& in_grads) {
-                Mat vjp;
-                system.vjp(t, *in[0], out_grad, vjp);
-                *in_grads[0] += vjp;
-            });
+        const ad::Tape::Id F = field_on_tape(tape, system, t, nodes.N); // J grad H(N)
         ad::Tape::Id L = tape.sum(tape.square(tape.sub(nodes.dNdt, F)));
         ad::Tape::Id h0 = -1;
         if (m_params.ham_match > 0) {

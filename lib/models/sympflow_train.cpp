@@ -1,17 +1,14 @@
 #include "models/sympflow_train.hpp"
 
 #include "io/table.hpp"
+#include "models/field_on_tape.hpp"
 #include "nn/init.hpp"
 
 namespace flowkit::models {
 
 io::Json sympflow_model_json(const Sympflow& net, const ode::System& system, const Vec& theta)
 {
-    io::Json m = io::new_model("sympflow", net.arch().state_names);
-    m["system"] = system.describe();
-    m["architecture"] = net.architecture_json();
-    m["params"] = std::vector<double>(theta.data(), theta.data() + theta.size());
-    return m;
+    return learned_model_json("sympflow", system, net.architecture_json(), theta);
 }
 
 void write_hamiltonian(const std::string& model_path, const io::CommonOptions& common)
