@@ -100,3 +100,7 @@ echo
 # PINN training against a PyTorch PINN (the notes' Figure 1 set-up).
 echo
 "$here/pinn.sh"
+
+# SympFlow training against a PyTorch SympFlow (issue 9's speed and quality targets).
+echo
+"$here/sympflow.sh"

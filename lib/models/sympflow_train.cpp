@@ -2,6 +2,7 @@
 
 #include "io/table.hpp"
 #include "models/field_on_tape.hpp"
+#include "models/sympflow_data_loss.hpp"
 #include "nn/init.hpp"
 
 namespace flowkit::models {
@@ -60,6 +61,14 @@ void run_sympflow_training(const SympflowTrainJob& job, const ode::System& syste
     for (Index j = 0; j < 2 * job.arch.layers; ++j) {
         nn::init_params(net.potential(), nn::Init::Torch, rng, part);
         theta0.segment(j * m, m) = part;
+    }
+    if (job.data) {
+        SympflowDataLoss loss(net, *job.data, job.batch_size, job.loss.threads);
+        nn::Training training(job.training, loss, theta0);
+        if (job.resumed)
+            training.resume(*job.resumed);
+        training.run([&](const Vec& theta) { return sympflow_model_json(net, system, theta); });
+        return;
     }
     SympflowLoss loss(net, system, job.loss);
     nn::Training training(job.training, loss, theta0);

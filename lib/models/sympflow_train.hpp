@@ -4,6 +4,7 @@
 // "sympflow").
 #pragma once
 
+#include "models/flow_samples.hpp"
 #include "models/sympflow.hpp"
 #include "models/sympflow_loss.hpp"
 #include "nn/training.hpp"
@@ -19,11 +20,14 @@ struct SympflowTrainJob
 {
     SympflowArchitecture arch;
     SympflowLossParams loss;
+    std::optional<FlowSamples> data; ///< --data: supervised on these samples instead
+    Index batch_size = 512;          ///< --data: samples per minibatch
     nn::TrainingParams training;
     std::optional<io::Model> resumed; ///< --resume
 };
 
-/// Trains and writes the model (to job.training.output, or standard output).
+/// Trains (unsupervised on `system`'s Hamiltonian, or on job.data, when `system` only names the
+/// states) and writes the model (to job.training.output, or standard output).
 void run_sympflow_training(const SympflowTrainJob& job, const ode::System& system);
 
 /// `sympflow-train hamiltonian`: reads points (the model's state columns, optionally t; other

@@ -4,6 +4,7 @@
 #include "io/cli.hpp"
 #include "ode/builtin_systems.hpp"
 #include "ode/expression_systems.hpp"
+#include "ode/state_names_only.hpp"
 
 namespace flowkit::ode {
 
@@ -71,6 +72,8 @@ std::unique_ptr<System> system_from_description(const nlohmann::ordered_json& d,
         const auto vars = d.at("vars").get<std::vector<std::string>>();
         if (d.contains("rhs"))
             return std::make_unique<RhsSystem>(d.at("rhs").get<std::string>(), vars, params);
+        if (!d.contains("hamiltonian"))
+            return std::make_unique<StateNamesOnly>(vars);
         return std::make_unique<HamiltonianExpressionSystem>(d.at("hamiltonian").get<std::string>(),
                                                              vars, params);
     } catch (const nlohmann::ordered_json::exception& e) {

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# SympFlow training against a PyTorch SympFlow (issue 9, "Speed"): harmonic oscillator, L = 3 pairs
+# of potentials [q; t] -> 10 -> 10 -> 1 (tanh), 1000 fresh points (t, x0) per epoch,
+# x0 ~ U([-1.2, 1.2]^2), t ~ U[-0.1, 1]. Rows:
+#   flowkit Adam 1e-3    sympflow-train --optimizer adam --lr 1e-3 --epochs 300 --collocation 1000
+#                        --threads 2: the PyTorch set-up, for the time per epoch (the --history
+#                        seconds of the last epoch / 300; median of REPEATS runs).
+#   PyTorch f64 / f32    bench/torch_sympflow.py, Adam lr 1e-3, 300 epochs, 2 threads, time of the
+#                        training loop / 300 (median of REPEATS runs); speed only.
+#   flowkit default      sympflow-train's default options (median training time of REPEATS runs,
+#                        from the --history seconds; the runs are identical but for the times),
+#                        rolled out by integrate --flow from (1, 0) to T = 1000.
+#   PyTorch f64 5000     torch_sympflow.py's 5000 Adam epochs and its roll-out to T = 1000: only with
+#                        FULL=1 (2.5-5 min on 2 cores, by the load); otherwise not run.
+#   flowkit default HH   the same defaults on Henon-Heiles, Omega = [-1, 1]^4, rolled out from
+#                        (0.3, -0.3, 0.3, 0.15) to T = 1000 (no exact solution: energy only).
+# Roll-out errors, both sides, at t = 1, 2, ..., 1000: energy = max |H - H0| (H the true energy);
+# position = max of |q - cos t| and |p + sin t| (against the exact (cos t, -sin t)).
+# Targets (issue 9): flowkit at least 30x faster per epoch than PyTorch float64; the default
+# harmonic run: energy error <= 1e-4 and position error <= 0.1 after under 2 minutes of training;
+# Henon-Heiles: energy error below 1e-3 (the issue's quality bound).
+# Needs build/sympflow-train and build/integrate; python3-torch for /usr/bin/python3 (PyTorch rows
+# skipped without it). Takes 4-6 minutes on 2 cores (without FULL=1).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+REPEATS=${REPEATS:-3}
+FULL=${FULL:-0}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# The last history row: "epochs final_loss seconds".
+history_last() { tail -1 "$1" | awk -F, '{ printf "%d %.3e %s\n", $1, $2, $NF }'; }
+# Roll-out of the harmonic model $1 from (1, 0) to T = 1000: "energy_error position_error".
+harmonic_errors() {
+    "$root/build/integrate" --flow "$1" --ic 1,0 --t-end 1000 --quiet | awk -F, '
+        NR == 2 { h0 = $NF }
+        NR > 1 { e = $NF - h0; if (e < 0) e = -e; if (e > me) me = e
+                 e = $3 - cos($2); if (e < 0) e = -e; if (e > mp) mp = e
+                 e = $4 + sin($2); if (e < 0) e = -e; if (e > mp) mp = e }
+        END { printf "%.2e %.2e\n", me, mp }'
+}
+# Roll-out of the Henon-Heiles model $1 to T = 1000: max |H - H0|.
+hh_energy_error() {
+    "$root/build/integrate" --flow "$1" --ic 0.3,-0.3,0.3,0.15 --t-end 1000 --quiet | awk -F, '
+        NR == 2 { h0 = $NF } NR > 1 { e = $NF - h0; if (e < 0) e = -e; if (e > m) m = e }
+        END { printf "%.2e\n", m }'
+}
+torch_ref() {
+    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 "$here/torch_sympflow.py" "$@"
+}
+HARMONIC=(--system harmonic --domain "q=-1.2:1.2,p=-1.2:1.2")
+SPEED_EPOCHS=300
+rows=()   # name|epochs|train s|ms/epoch|final loss|energy|position
+
+# (a) Per-epoch speed, like for like.
+: > "$work/times"
+for _ in $(seq "$REPEATS"); do
+    "$root/build/sympflow-train" "${HARMONIC[@]}" --optimizer adam --lr 1e-3 --epochs "$SPEED_EPOCHS" \
+        --collocation 1000 --threads 2 -o "$work/adam.json" --history "$work/h.csv" --quiet
+    read -r _ _ secs <<< "$(history_last "$work/h.csv")"
+    # also the rate before the last 15 % of epochs, where the best model is chosen on a fixed
+    # test set (an extra loss and gradient evaluation per epoch, which PyTorch does not do)
+    awk -F, -v s="$secs" -v e="$SPEED_EPOCHS" 'NR > 1 { t[$1] = $NF } END {
+        k = int(0.85 * e); print s, 1000 * (t[k] - t[1]) / (k - 1) }' "$work/h.csv" >> "$work/times"
+done
+secs=$(cut -d' ' -f1 "$work/times" | median)
+ms_train=$(cut -d' ' -f2 "$work/times" | median)
+read -r epochs loss _ <<< "$(history_last "$work/h.csv")"
+ms_flowkit=$(awk -v s="$secs" -v e="$epochs" 'BEGIN { print 1000 * s / e }')
+rows+=("flowkit Adam 1e-3|$epochs|$secs|$ms_flowkit|$loss|-|-")
+
+have_torch=0
+/usr/bin/python3 -c 'import torch' 2> /dev/null && have_torch=1
+declare -A ms_torch
+if [ "$have_torch" = 1 ]; then
+    for dtype in float64 float32; do
+        : > "$work/times"
+        for _ in $(seq "$REPEATS"); do
+            IFS=, read -r _ epochs secs ms loss _ _ <<< "$(torch_ref --dtype "$dtype" --epochs "$SPEED_EPOCHS" --rollout 0)"
+            echo "$secs $ms $loss" >> "$work/times"
+        done
+        secs=$(cut -d' ' -f1 "$work/times" | median)
+        ms_torch[$dtype]=$(cut -d' ' -f2 "$work/times" | median)
+        loss=$(tail -1 "$work/times" | cut -d' ' -f3)
+        rows+=("PyTorch $dtype Adam 1e-3|$epochs|$secs|${ms_torch[$dtype]}|$loss|-|-")
+    done
+    # one thread, speed only: PyTorch's OpenMP threads suffer most from other load
+    IFS=, read -r _ _ _ ms_torch1 _ _ _ <<< "$(torch_ref --dtype float64 --threads 1 --epochs "$SPEED_EPOCHS" --rollout 0)"
+fi
+
+# (b) Quality: flowkit's defaults on the oscillator, rolled out to T = 1000.
+: > "$work/times"
+for _ in $(seq "$REPEATS"); do
+    "$root/build/sympflow-train" "${HARMONIC[@]}" -o "$work/sf.json" --history "$work/h.csv" --quiet
+    read -r _ _ secs <<< "$(history_last "$work/h.csv")"
+    echo "$secs" >> "$work/times"
+done
+t_default=$(median < "$work/times")
+read -r epochs loss _ <<< "$(history_last "$work/h.csv")"
+read -r e_default p_default <<< "$(harmonic_errors "$work/sf.json")"
+rows+=("flowkit default|$epochs|$t_default|$(awk -v s="$t_default" -v e="$epochs" 'BEGIN { print 1000 * s / e }')|$loss|$e_default|$p_default")
+
+if [ "$have_torch" = 1 ] && [ "$FULL" = 1 ]; then
+    IFS=, read -r _ epochs secs ms loss e p <<< "$(torch_ref --dtype float64 --epochs 5000 --rollout 1000)"
+    rows+=("PyTorch float64 5000 ep.|$epochs|$secs|$ms|$loss|$(printf %.2e "$e")|$(printf %.2e "$p")")
+fi
+
+# (c) The same defaults on Henon-Heiles (energy only).
+"$root/build/sympflow-train" --system henon-heiles --domain "x=-1:1,y=-1:1,px=-1:1,py=-1:1" \
+    -o "$work/hh.json" --history "$work/h.csv" --quiet
+read -r epochs loss t_hh <<< "$(history_last "$work/h.csv")"
+e_hh=$(hh_energy_error "$work/hh.json")
+rows+=("flowkit default, HH|$epochs|$t_hh|$(awk -v s="$t_hh" -v e="$epochs" 'BEGIN { print 1000 * s / e }')|$loss|$e_hh|-")
+
+printf '%-26s %6s %10s %9s %10s %11s %11s\n' run epochs 'train (s)' 'ms/epoch' 'final loss' \
+    'energy err' 'pos. err'
+for r in "${rows[@]}"; do
+    IFS='|' read -r name epochs secs ms loss e p <<< "$r"
+    printf '%-26s %6d %10.2f %9.2f %10.2e %11s %11s\n' "$name" "$epochs" "$secs" "$ms" "$loss" "$e" "$p"
+done
+echo "(harmonic, L = 3, width 10, 1000 points per epoch; speed rows: $SPEED_EPOCHS epochs, median of $REPEATS runs;"
+echo " flowkit default: median training time of $REPEATS runs (--history seconds); errors of the roll-out to T = 1000)"
+if [ "$have_torch" = 1 ]; then
+    [ "$FULL" = 1 ] || echo "(PyTorch's 5000 epochs and roll-out not run: FULL=1 runs them; the issue quotes energy 3e-3, position 1.15)"
+    for dtype in float64 float32; do
+        awk -v t="${ms_torch[$dtype]}" -v f="$ms_flowkit" -v d="$dtype" 'BEGIN {
+            printf "epoch: PyTorch %s %.2f ms / flowkit %.2f ms = %.1fx\n", d, t, f, t / f }'
+    done
+    awk -v t="$ms_torch1" -v f="$ms_flowkit" 'BEGIN {
+        printf "epoch: PyTorch float64 1 thread %.2f ms / flowkit %.2f ms = %.1fx (speed only)\n", t, f, t / f }'
+    awk -v t="${ms_torch[float64]}" -v f="$ms_train" 'BEGIN { printf "epoch: PyTorch float64 %.2f ms / %s = %.1fx\n",
+        t, sprintf("flowkit %.2f ms before its best-model test evaluations (epochs 2-%d)", f, int(0.85 * '"$SPEED_EPOCHS"')), t / f }'
+else
+    echo "(PyTorch rows skipped: /usr/bin/python3 cannot import torch; make bench-deps installs it)"
+fi
+mark() { awk "BEGIN { exit !($1) }" && echo ok || echo short; }
+if [ "$have_torch" = 1 ]; then
+    ratio=$(awk -v t="${ms_torch[float64]}" -v f="$ms_flowkit" 'BEGIN { printf "%.1f", t / f }')
+    echo "target: >= 30x faster per epoch than PyTorch float64: ${ratio}x: $(mark "$ratio >= 30")"
+fi
+echo "target: harmonic energy error <= 1e-4: $e_default: $(mark "$e_default <= 1e-4")"
+echo "target: harmonic position error <= 0.1: $p_default: $(mark "$p_default <= 0.1")"
+echo "target: training under 2 minutes: $(printf %.1f "$t_default") s: $(mark "$t_default < 120")"
+echo "target: Henon-Heiles energy error < 1e-3: $e_hh: $(mark "$e_hh < 1e-3")"
+echo "($(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
