@@ -21,7 +21,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: build
-	PATH="$(CURDIR)/$(BUILD):$$PATH" examples/demo.sh
+	PATH="$(CURDIR)/$(BUILD):$$PATH" examples/henon-heiles.sh
 
 bench-deps: deps
 	@.ci/install-deps $(BENCH_DEPS)

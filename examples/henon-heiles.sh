@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The headline experiment (make demo): a symplectic neural flow (SympFlow) learnt from the
+# Henon-Heiles equations alone, rolled out to T = 1000 beside gauss4, rk4 and a flow-map PINN
+# trained the same way:
+#   - the energy error |H - H0| over time from (x, y, px, py) = (0.3, -0.3, 0.3, 0.15), log-log;
+#   - Poincare sections x = 0 (upward) at E = 0.1 for 10 orbits, the reference (gauss4) against
+#     SympFlow and PINN, with the largest distance from a learned section point to the reference
+#     section of the same orbit.
+# Writes docs/henon-heiles-energy.png, docs/henon-heiles-learned-sections.png and the CSV behind
+# them (in OUTPUT_DIR/henon-heiles-demo/); needs gnuplot for the pictures (`make deps`).
+#   usage: examples/henon-heiles.sh [OUTPUT_DIR]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+outdir=${1:-$here/../docs}
+data=$outdir/henon-heiles-demo
+mkdir -p "$data"
+T=1000
+IC=0.3,-0.3,0.3,0.15
+DOMAIN="x=-1:1,y=-1:1,px=-1:1,py=-1:1"
+
+echo "training SympFlow (L = 3, width 10; Adam then L-BFGS) and a flow-map PINN on [0, 1] x [-1, 1]^4 ..."
+sympflow-train --system henon-heiles --domain "$DOMAIN" --stats -o "$data/sympflow.json"
+pinn-train --system henon-heiles --dt 1 --domain "$DOMAIN" --stats -o "$data/pinn.json"
+
+# Energy error along one orbit, at 200 log-spaced times.
+awk 'BEGIN { print "t"; for (i = 0; i < 200; i++) printf "%.10g\n", 10 ^ (4 * i / 199 - 1) }' > "$data/times.csv"
+energy() { # name, integrate options...
+    local name=$1
+    shift
+    integrate "$@" --ic "$IC" --t-end $T --times "$data/times.csv" --quiet |
+        awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "H") h = i; next }
+                 NR == 2 { h0 = $h }
+                 { e = $h - h0; if (e < 0) e = -e; print $2 "," (e > 1e-16 ? e : 1e-16) }' > "$data/energy-$name.csv"
+}
+energy gauss4 --system henon-heiles --method gauss4 --dt 0.05
+energy rk4 --system henon-heiles --method rk4 --dt 0.05
+energy sympflow --flow "$data/sympflow.json"
+energy pinn --flow "$data/pinn.json"
+
+# Sections at E = 0.1: 10 orbits (x = 0, y and py drawn, px > 0 from H = E), each method.
+integrate --system henon-heiles --random-ics 10 --seed 2 --domain "x=0:0,y=-0.3:0.5,py=-0.3:0.3" \
+    --energy 0.1 --solve-for px --ics-only --quiet | cut -d, -f1-5 > "$data/ics.csv"
+section() { # name, integrate options...
+    local name=$1
+    shift
+    integrate "$@" --t-end $T --output-dt 0.05 --quiet < "$data/ics.csv" |
+        poincare --plane x=0 --direction up --quiet > "$data/section-$name.csv"
+}
+section gauss4 --system henon-heiles --method gauss4 --dt 0.05
+section sympflow --flow "$data/sympflow.json"
+section pinn --flow "$data/pinn.json"
+
+# For each learned section point, the distance in (y, py) to the nearest reference point of the
+# same orbit; the largest and the median.
+distance() {
+    awk -F, 'FNR == 1 { next }
+             NR == FNR { n[$1]++; y[$1, n[$1]] = $4; py[$1, n[$1]] = $6; next }
+             { best = 1e9
+               for (k = 1; k <= n[$1]; k++) {
+                   d = sqrt(($4 - y[$1, k])^2 + ($6 - py[$1, k])^2); if (d < best) best = d }
+               print best }' "$data/section-gauss4.csv" "$data/section-$1.csv" |
+        sort -g | awk '{ v[NR] = $1 } END { printf "%d section points, median %.3g, max %.3g from the reference section\n", NR, v[int((NR + 1) / 2)], v[NR] }'
+}
+printf '%-9s %s\n' method 'max |H - H0| over [0, 1000] from (0.3, -0.3, 0.3, 0.15)'
+for name in gauss4 rk4 sympflow pinn; do
+    printf '%-9s %s\n' "$name" "$(cut -d, -f2 "$data/energy-$name.csv" | sort -g | tail -1)"
+done
+echo "SympFlow: $(distance sympflow)"
+echo "PINN:     $(distance pinn)"
+
+if ! command -v gnuplot > /dev/null; then
+    echo "gnuplot not found: CSV in $data, no pictures"
+    exit 0
+fi
+gnuplot <<GP
+set terminal pngcairo size 800,560 font ",11"
+set output "$outdir/henon-heiles-energy.png"
+set datafile separator ","
+set logscale xy
+set format y "10^{%L}"
+set format x "10^{%L}"
+set xlabel "t"
+set ylabel "|H(t) - H(0)|"
+set title "Henon-Heiles from (0.3, -0.3, 0.3, 0.15): energy error of learned and classical flows"
+set key left top
+set yrange [1e-12:1]
+set grid
+plot "$data/energy-gauss4.csv" with lines lw 2 title "gauss4, h = 0.05", \
+     "$data/energy-rk4.csv" with lines lw 2 title "rk4, h = 0.05", \
+     "$data/energy-sympflow.csv" with lines lw 2 title "SympFlow, dt = 1", \
+     "$data/energy-pinn.csv" with lines lw 2 title "PINN flow map, dt = 1"
+
+set terminal pngcairo size 1200,430 font ",10"
+set output "$outdir/henon-heiles-learned-sections.png"
+unset logscale
+set format x "%g"
+set format y "%g"
+set multiplot layout 1,3 title "Henon-Heiles, E = 0.1: Poincare sections x = 0 (upward), 10 orbits to T = 1000"
+set xlabel "y"
+set ylabel "p_y"
+set xrange [-0.4:0.65]
+set yrange [-0.5:0.5]
+unset key
+set title "gauss4 (reference)"
+plot "$data/section-gauss4.csv" using 4:6 every ::1 with points pt 7 ps 0.3 lc rgb "#1f4e9c"
+set title "SympFlow"
+plot "$data/section-sympflow.csv" using 4:6 every ::1 with points pt 7 ps 0.3 lc rgb "#2ca02c"
+set title "PINN flow map"
+plot "$data/section-pinn.csv" using 4:6 every ::1 with points pt 7 ps 0.3 lc rgb "#d62728"
+unset multiplot
+GP
+echo "wrote $outdir/henon-heiles-energy.png and $outdir/henon-heiles-learned-sections.png"
