@@ -6,7 +6,8 @@
 #                        --threads 2: the PyTorch set-up, for the time per epoch (the --history
 #                        seconds of the last epoch / 300; median of REPEATS runs).
 #   PyTorch f64 / f32    bench/torch_sympflow.py, Adam lr 1e-3, 300 epochs, 2 threads, time of the
-#                        training loop / 300 (median of REPEATS runs); speed only.
+#                        training loop / 300 (median of REPEATS runs); speed only. Plus one
+#                        1-thread float64 run (its OpenMP threads suffer most from other load).
 #   flowkit default      sympflow-train's default options (median training time of REPEATS runs,
 #                        from the --history seconds; the runs are identical but for the times),
 #                        rolled out by integrate --flow from (1, 0) to T = 1000.
@@ -16,7 +17,8 @@
 #                        (0.3, -0.3, 0.3, 0.15) to T = 1000 (no exact solution: energy only).
 # Roll-out errors, both sides, at t = 1, 2, ..., 1000: energy = max |H - H0| (H the true energy);
 # position = max of |q - cos t| and |p + sin t| (against the exact (cos t, -sin t)).
-# Targets (issue 9): flowkit at least 30x faster per epoch than PyTorch float64; the default
+# Targets (issue 9): flowkit at least 30x faster per epoch than PyTorch float64 (the faster of its
+# 2- and 1-thread times; flowkit's whole 300-epoch run, test evaluations included); the default
 # harmonic run: energy error <= 1e-4 and position error <= 0.1 after under 2 minutes of training;
 # Henon-Heiles: energy error below 1e-3 (the issue's quality bound).
 # Needs build/sympflow-train and build/integrate; python3-torch for /usr/bin/python3 (PyTorch rows
@@ -130,15 +132,19 @@ if [ "$have_torch" = 1 ]; then
     done
     awk -v t="$ms_torch1" -v f="$ms_flowkit" 'BEGIN {
         printf "epoch: PyTorch float64 1 thread %.2f ms / flowkit %.2f ms = %.1fx (speed only)\n", t, f, t / f }'
-    awk -v t="${ms_torch[float64]}" -v f="$ms_train" 'BEGIN { printf "epoch: PyTorch float64 %.2f ms / %s = %.1fx\n",
-        t, sprintf("flowkit %.2f ms before its best-model test evaluations (epochs 2-%d)", f, int(0.85 * '"$SPEED_EPOCHS"')), t / f }'
+    awk -v t="${ms_torch[float64]}" -v f="$ms_train" -v k="$((SPEED_EPOCHS * 85 / 100))" 'BEGIN {
+        printf "epoch: PyTorch float64 %.2f ms / flowkit %.2f ms in epochs 2-%d = %.1fx", t, f, k, t / f
+        print " (before the best-model test evaluations of the last 15 %)" }'
 else
     echo "(PyTorch rows skipped: /usr/bin/python3 cannot import torch; make bench-deps installs it)"
 fi
 mark() { awk "BEGIN { exit !($1) }" && echo ok || echo short; }
 if [ "$have_torch" = 1 ]; then
-    ratio=$(awk -v t="${ms_torch[float64]}" -v f="$ms_flowkit" 'BEGIN { printf "%.1f", t / f }')
-    echo "target: >= 30x faster per epoch than PyTorch float64: ${ratio}x: $(mark "$ratio >= 30")"
+    # against the faster of PyTorch's 2- and 1-thread float64 epochs (other load slows its
+    # 2 OpenMP threads most; the issue's 31 ms is the unloaded figure)
+    ratio=$(awk -v a="${ms_torch[float64]}" -v b="$ms_torch1" -v f="$ms_flowkit" 'BEGIN {
+        printf "%.1f", (a < b ? a : b) / f }')
+    echo "target: >= 30x faster per epoch than PyTorch float64 (its faster of 1 and 2 threads): ${ratio}x: $(mark "$ratio >= 30")"
 fi
 echo "target: harmonic energy error <= 1e-4: $e_default: $(mark "$e_default <= 1e-4")"
 echo "target: harmonic position error <= 0.1: $p_default: $(mark "$p_default <= 0.1")"
