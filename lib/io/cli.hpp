@@ -91,6 +91,7 @@ struct Range
     std::string name;
     double lo = 0;
     double hi = 0;
+    bool operator==(const Range& o) const { return name == o.name && lo == o.lo && hi == o.hi; }
 };
 /// "a=lo:hi,b=lo:hi,..." -> ranges in order (spaces around names and numbers are ignored).
 /// UsageError naming `option` and the entry for an entry that is not NAME=LO:HI, a bound that

@@ -32,7 +32,8 @@ SympflowLoss::SympflowLoss(const Sympflow& net, const ode::System& system,
                          " state variables, the network " + std::to_string(net.arch().dim()));
     Rng test(m_params.seed ^ test_stream);
     draw(1000, 0.9, test, m_test_t, m_test_x0);
-    shuffle(test, 1);
+    Rng unused;
+    shuffle(unused, 1); // the points of epoch 1 (shuffle draws from the seed and the epoch)
 }
 
 void SympflowLoss::draw(Index n, double hi, Rng& rng, Vec& t, Mat& x0) const
@@ -70,16 +71,15 @@ void SympflowLoss::use_full_batch()
 
 double SympflowLoss::evaluate_with_gradient(const Vec& theta, Vec& grad)
 {
-    return residual(m_t, m_x0, theta, grad);
+    return residual(m_t, m_x0, theta, &grad);
 }
 
 double SympflowLoss::test_loss(const Vec& theta)
 {
-    Vec grad;
-    return residual(m_test_t, m_test_x0, theta, grad);
+    return residual(m_test_t, m_test_x0, theta, nullptr);
 }
 
-double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& theta, Vec& grad)
+double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& theta, Vec* grad)
 {
     const Sympflow& net = m_net;
     const ode::System& system = m_system;
@@ -100,6 +100,10 @@ double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& th
             L = tape.add(L, tape.scale(tape.sum(tape.square(tape.sub(HN, tape.input(H)))),
                                        m_params.ham_match));
         }
+        if (!grad) { // the value only: no reverse sweep
+            g.setZero(net.num_params());
+            return tape.value(L)(0, 0);
+        }
         tape.backward(L);
         net.gather_gradient(tape, ids, g);
         if (h0 >= 0)
@@ -107,8 +111,10 @@ double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& th
         return tape.value(L)(0, 0);
     };
     const Index n = t_all.size();
-    const double sum = m_eval.evaluate(n, net.num_params(), block, grad);
-    grad /= double(n);
+    Vec unused;
+    const double sum = m_eval.evaluate(n, net.num_params(), block, grad ? *grad : unused);
+    if (grad)
+        *grad /= double(n);
     return sum / double(n);
 }
 

@@ -43,7 +43,8 @@ public:
     void draw(Index n, double hi, Rng& rng, Vec& t, Mat& x0) const;
 
 private:
-    double residual(const Vec& t, const Mat& x0, const Vec& theta, Vec& grad);
+    /// The loss at the points (t, x0), and its gradient into *grad unless grad is null.
+    double residual(const Vec& t, const Mat& x0, const Vec& theta, Vec* grad);
 
     const Sympflow& m_net;
     const ode::System& m_system;
