@@ -3,6 +3,7 @@
 #include "io/cli.hpp"
 #include "io/table.hpp"
 #include "models/learned_flow.hpp"
+#include "models/node_train.hpp"
 #include "ode/integrate_job.hpp"
 #include "ode/system_options.hpp"
 
@@ -49,6 +50,10 @@ int main(int argc, char** argv)
                      "model's dt and may not exceed it. An IVP model gives N(t) on [0, its T] "
                      "for its own initial condition only. --param sets the parameters of a "
                      "parametric model, inside its trained ranges.",
+             cxxopts::value<std::string>(), "MODEL.json")
+            ("field", "The vector field is the Neural ODE in MODEL (from node-fit), stepped with "
+                      "--method (explicit symplectic methods refuse it: it is not separable). A "
+                      "second-order model's state is the positions, then the velocities.",
              cxxopts::value<std::string>(), "MODEL.json");
         opts.add_options("Initial conditions")
             ("ic", "One initial condition, instead of reading the input.",
@@ -74,7 +79,13 @@ int main(int argc, char** argv)
         auto args = io::parse(opts, argc, argv);
         std::unique_ptr<ode::System> system;
         models::LearnedFlow flow;
-        if (args.count("flow")) {
+        if (args.count("field")) {
+            for (const char* other : {"system", "rhs", "hamiltonian", "flow"})
+                if (args.count(other))
+                    throw UsageError(std::string("--field brings its own vector field: drop --") +
+                                     other);
+            system = models::read_learned_field(args["field"].as<std::string>()).field;
+        } else if (args.count("flow")) {
             for (const char* other : {"system", "rhs", "hamiltonian", "method"})
                 if (args.count(other))
                     throw UsageError(std::string("--flow brings its own system and method: drop --") +

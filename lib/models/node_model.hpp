@@ -1,0 +1,90 @@
+// A Neural ODE (lecture notes "Neural ODEs"): x0 -> y(0) = A x0 + a, y' = F_theta(t, y),
+// read-out B y + b (CLI.md "node-fit"). F is an MLP on [y] or [y, t]; with --augment K, y has
+// K more components than x and A, a, B, b are trained (they start as the identity and zero);
+// with --second-order, y = (x, v) and F = (v, N(x, v)).
+//
+// theta: the MLP's parameters (nn::Mlp layout), then, with --augment, A (h x d, row-major),
+// a (h), B (d x h, row-major), b (d), for d data and h = d + K ODE dimensions.
+#pragma once
+
+#include "io/model_json.hpp"
+#include "nn/mlp.hpp"
+#include "nn/mlp_kernel.hpp"
+#include "ode/parametric_system.hpp"
+
+#include <string>
+#include <vector>
+
+namespace flowkit::models {
+
+struct NodeArchitecture
+{
+    std::vector<std::string> state_names;    ///< the data's state columns
+    std::vector<std::string> velocity_names; ///< --second-order: the velocities' names
+    std::vector<Index> hidden = {32};
+    nn::Activation activation = nn::Activation::Tanh;
+    bool time_dependent = false; ///< F(t, y): t is absolute time
+    Index augment = 0;           ///< K extra dimensions
+    bool second_order = false;
+
+    Index data_dim() const { return Index(state_names.size()); }
+    /// The ODE's dimension: d + K, or 2 d for a second-order model.
+    Index ode_dim() const;
+    /// The ODE's variable names: the state, then aug1..augK or the velocities.
+    std::vector<std::string> ode_names() const;
+    nn::Mlp network() const;
+    /// The MLP's parameters plus A, a, B, b.
+    Index num_params() const;
+    /// UsageError naming the option.
+    void check() const;
+
+    io::Json json() const;
+    /// DataError naming the key and file.
+    static NodeArchitecture from_json(const io::Model& model);
+};
+
+/// theta's MLP part for the network, A, a, B, b as the identity and zeros.
+Vec initial_node_params(const NodeArchitecture& arch, const Vec& network_params);
+
+/// The learned vector field as a System: evaluated in closed form (nn::MlpKernel), safe to call
+/// from several threads at once.
+class NeuralField : public ode::ParametricSystem
+{
+public:
+    NeuralField(NodeArchitecture arch, const Vec& theta);
+    void set_params(const Vec& theta);
+    const NodeArchitecture& arch() const { return m_arch; }
+
+    bool autonomous() const override { return !m_arch.time_dependent; }
+    nlohmann::ordered_json describe() const override;
+    /// The network's parameters only (the read-in and read-out are not part of the ODE).
+    Index num_params() const override { return m_kernel.net().num_params(); }
+
+    void rhs(const Vec& t, const Mat& x, Mat& f) const override;
+    void jvp(const Vec& t, const Mat& x, const Mat& v, Mat& out) const override;
+    void vjp(const Vec& t, const Mat& x, const Mat& a, Mat& out) const override;
+    void vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec* w, Mat* f, Mat& xbar,
+                    Eigen::Ref<Vec> grad) const override;
+
+private:
+    struct Scratch;
+    static Scratch& scratch();
+    /// The network's input [y, t] or [x, v, t] into s.in, and its forward pass into s.out.
+    void forward(const Vec& t, const Mat& x, Scratch& s) const;
+
+    NodeArchitecture m_arch;
+    nn::MlpKernel m_kernel;
+};
+
+/// y(0) = A x0 + a (n x h) and back: the gradients of A, a into grad (theta's layout) from
+/// ybar, n x h. Without augmentation y = x0 (second order: (x0, v0), v0 given).
+void node_lift(const NodeArchitecture& arch, const Vec& theta, const Mat& x0, const Mat& v0,
+               Mat& y0);
+void node_lift_backward(const NodeArchitecture& arch, const Mat& x0, const Mat& ybar,
+                        Eigen::Ref<Vec> grad);
+/// The prediction B y + b (n x d) and back: pbar -> ybar (n x h), B and b into grad.
+void node_readout(const NodeArchitecture& arch, const Vec& theta, const Mat& y, Mat& p);
+void node_readout_backward(const NodeArchitecture& arch, const Vec& theta, const Mat& y,
+                           const Mat& pbar, Mat& ybar, Eigen::Ref<Vec> grad);
+
+} // namespace flowkit::models

@@ -1,0 +1,52 @@
+// An Mlp evaluated in closed form, without the tape (DESIGN.md "Derivatives": the MLP vector
+// field of a Neural ODE is called hundreds of times per optimiser step, on the same shapes, and
+// needs only first derivatives): the forward pass keeps each layer's activation and its
+// derivative, from which the reverse pass (input and weight gradients) and the tangent follow.
+// Checked against the tape in tests/unit/test_nn_mlp_kernel.cpp.
+#pragma once
+
+#include "core/eigen.hpp"
+#include "nn/mlp.hpp"
+
+#include <vector>
+
+namespace flowkit::nn {
+
+class MlpKernel
+{
+public:
+    /// What a forward pass leaves for backward() and tangent(): A[l] = act(Z) of hidden layer
+    /// l and D[l] = act'(Z), plus scratch. One per thread; reused without allocation.
+    struct Workspace
+    {
+        std::vector<Mat> A, D;
+        Mat delta, next, weighted;
+        const Mat* X = nullptr; // the input of the last forward()
+    };
+
+    /// Weights from theta in the Mlp's layout.
+    MlpKernel(const Mlp& net, const Vec& theta);
+
+    const Mlp& net() const { return m_net; }
+    void set_params(const Vec& theta);
+
+    /// out = N(X), n x output_dim (resized). X must stay alive until backward()/tangent().
+    void forward(const Mat& X, Workspace& ws, Mat& out) const;
+    /// After forward(X): xbar = (dN/dX)^T abar row by row (skipped when xbar is null), and
+    /// grad += sum_i w_i (dN/dtheta)(X_i)^T abar_i in the Mlp's layout (every w_i = 1 when w is
+    /// null; no parameter gradient when grad is empty). abar is n x output_dim.
+    void backward(const Mat& abar, const Vec* w, Workspace& ws, Mat* xbar,
+                  Eigen::Ref<Vec> grad) const;
+    /// After forward(X): out = (dN/dX) V row by row; V is n x input_dim.
+    void tangent(const Mat& V, Workspace& ws, Mat& out) const;
+
+private:
+    Mlp m_net;
+    std::vector<Mat> m_W; // out x in
+    std::vector<Eigen::RowVectorXd> m_b;
+};
+
+/// A = act(Z) and D = act'(Z), entry by entry (tanh through the vectorised exp).
+void activation_and_derivative(Activation act, const Mat& Z, Mat& A, Mat& D);
+
+} // namespace flowkit::nn

@@ -1,0 +1,252 @@
+#include "ode/observed_rk.hpp"
+
+#include "core/error.hpp"
+#include "io/table.hpp"
+#include "ode/dopri5_coefficients.hpp"
+#include "ode/explicit_rk.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace flowkit::ode {
+
+namespace {
+
+constexpr double safety = 0.9, max_growth = 10.0, max_shrink = 0.2;
+
+RkScheme from_tableau(const ButcherTableau& t)
+{
+    return {t.name, t.order, t.a, t.b, t.c, Vec()};
+}
+
+RkScheme dopri5_scheme()
+{
+    using namespace dopri5_coefficients;
+    RkScheme s{"dopri5", 5, Mat::Zero(7, 7), Vec::Zero(7), Vec::Zero(7), Vec::Zero(7)};
+    s.c << 0, c2, c3, c4, c5, 1, 1;
+    s.a(1, 0) = a21;
+    s.a.row(2).head(2) << a31, a32;
+    s.a.row(3).head(3) << a41, a42, a43;
+    s.a.row(4).head(4) << a51, a52, a53, a54;
+    s.a.row(5).head(5) << a61, a62, a63, a64, a65;
+    s.a.row(6).head(6) << a71, 0, a73, a74, a75, a76;
+    s.b = s.a.row(6).transpose(); // the last stage is F(t + h, x_new): first same as last
+    s.e << e1, 0, e3, e4, e5, e6, e7;
+    return s;
+}
+
+double rms(const Eigen::ArrayXd& v) { return std::sqrt(v.square().mean()); }
+
+} // namespace
+
+void SolverSettings::check(const std::string& prefix) const
+{
+    rk_scheme(method);
+    require_option(steps_per_interval >= 1, "--steps-per-interval", ">= 1",
+                   double(steps_per_interval));
+    require_option(rtol > 0 && std::isfinite(rtol), ("--" + prefix + "rtol").c_str(), "> 0", rtol);
+    require_option(atol > 0 && std::isfinite(atol), ("--" + prefix + "atol").c_str(), "> 0", atol);
+    require_option(max_steps >= 1, "--max-steps", ">= 1", double(max_steps));
+}
+
+RkScheme rk_scheme(const std::string& method)
+{
+    if (method == "euler")
+        return from_tableau(euler_tableau());
+    if (method == "midpoint")
+        return from_tableau(midpoint_tableau());
+    if (method == "rk4")
+        return from_tableau(rk4_tableau());
+    if (method == "dopri5")
+        return dopri5_scheme();
+    throw UsageError("--solver must be one of euler, midpoint, rk4, dopri5 (got '" + method + "')");
+}
+
+ObservedRk::ObservedRk(RkScheme scheme, SolverSettings settings, bool fsal)
+    : m_scheme(std::move(scheme)), m_settings(std::move(settings)), m_fsal(fsal && m_scheme.adaptive())
+{
+}
+
+void ObservedRk::initial_steps(const ObservationTimes& times, const Mat& x, const StageFn& stage)
+{
+    const Index n = x.rows();
+    const double rtol = m_settings.rtol, atol = m_settings.atol;
+    Mat f0, f1;
+    stage(-1, m_t, Vec::Zero(n), x, f0);
+    ++m_evaluations;
+    const Eigen::ArrayXXd scale = atol + rtol * x.array().abs();
+    Vec h0(n), dir(n);
+    for (Index r = 0; r < n; ++r) {
+        const Index k = m_at[std::size_t(r)];
+        const double span = k < times.last(r) ? times.t(k + 1) - times.t(k) : 0.0;
+        dir(r) = span >= 0 ? 1.0 : -1.0;
+        const double d0 = rms(x.row(r).array().transpose() / scale.row(r).transpose());
+        const double d1 = rms(f0.row(r).array().transpose() / scale.row(r).transpose());
+        h0(r) = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * d0 / d1;
+        h0(r) = std::min(h0(r), std::abs(span));
+    }
+    const Mat x1 = x + (h0.cwiseProduct(dir)).asDiagonal() * f0;
+    stage(-1, m_t + h0.cwiseProduct(dir), Vec::Zero(n), x1, f1);
+    ++m_evaluations;
+    for (Index r = 0; r < n; ++r) {
+        const double d1 = rms(f0.row(r).array().transpose() / scale.row(r).transpose());
+        const double d2 =
+            h0(r) > 0 ? rms((f1 - f0).row(r).array().transpose() / scale.row(r).transpose()) / h0(r)
+                      : 0.0;
+        const double m = std::max(d1, d2);
+        const double h1 = m <= 1e-15 ? std::max(1e-6, h0(r) * 1e-3) : std::pow(0.01 / m, 0.2);
+        m_h(r) = dir(r) * std::min(100 * h0(r), h1);
+    }
+    if (m_fsal)
+        m_k1 = f0;
+}
+
+void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage,
+                     const StepFn& on_step)
+{
+    const RkScheme& s = m_scheme;
+    const Index n = x.rows(), stages = s.b.size();
+    m_evaluations = 0;
+    m_t.resize(n);
+    m_h.setZero(n);
+    m_at.assign(std::size_t(n), 0);
+    m_sub.assign(std::size_t(n), 0);
+    m_attempts.assign(std::size_t(n), 0);
+    m_rejected_last.assign(std::size_t(n), 0);
+    Index active = 0;
+    for (Index r = 0; r < n; ++r) {
+        m_at[std::size_t(r)] = times.first(r);
+        m_t(r) = times.t(times.first(r));
+        active += times.count(r) > 1;
+    }
+    if (active == 0)
+        return;
+    if (s.adaptive())
+        initial_steps(times, x, stage);
+    m_Y.resize(std::size_t(stages));
+    m_K.resize(std::size_t(stages));
+    m_landing.assign(std::size_t(n), 0);
+    m_accepted.assign(std::size_t(n), 0);
+    m_landed.assign(std::size_t(n), -1);
+
+    while (active > 0) {
+        // This step's size per row: the proposal, or what lands on the next observation.
+        m_hs.setZero(n);
+        for (Index r = 0; r < n; ++r) {
+            const auto i = std::size_t(r);
+            m_landing[i] = 0;
+            const Index k = m_at[i];
+            if (k == times.last(r))
+                continue;
+            const double target = times.t(k + 1);
+            if (!s.adaptive()) {
+                const long K = m_settings.steps_per_interval;
+                m_hs(r) = (target - times.t(k)) / double(K);
+                m_landing[i] = m_sub[i] + 1 == K;
+            } else {
+                const double remaining = target - m_t(r);
+                m_landing[i] = std::abs(m_h(r)) >= std::abs(remaining) * (1 - 1e-12);
+                m_hs(r) = m_landing[i] ? remaining : m_h(r);
+            }
+        }
+        const auto H = m_hs.asDiagonal();
+        for (Index i = 0; i < stages; ++i) {
+            auto& Y = m_Y[std::size_t(i)];
+            Y = x;
+            if (i > 0) {
+                m_sum = s.a(i, 0) * m_K[0];
+                for (Index j = 1; j < i; ++j)
+                    if (s.a(i, j) != 0)
+                        m_sum += s.a(i, j) * m_K[std::size_t(j)];
+                Y.noalias() += H * m_sum;
+            }
+            if (i == 0 && m_fsal) {
+                m_K[0] = m_k1;
+                continue;
+            }
+            m_ts = m_t + s.c(i) * m_hs;
+            stage(int(i), m_ts, m_hs, Y, m_K[std::size_t(i)]);
+            ++m_evaluations;
+        }
+        m_sum = s.b(0) * m_K[0];
+        for (Index i = 1; i < stages; ++i)
+            if (s.b(i) != 0)
+                m_sum += s.b(i) * m_K[std::size_t(i)];
+        m_x_new = x;
+        m_x_new.noalias() += H * m_sum;
+        if (s.adaptive()) {
+            m_sum = s.e(0) * m_K[0];
+            for (Index i = 1; i < stages; ++i)
+                if (s.e(i) != 0)
+                    m_sum += s.e(i) * m_K[std::size_t(i)];
+            const Eigen::ArrayXXd scale =
+                m_settings.atol + m_settings.rtol * x.array().abs().max(m_x_new.array().abs());
+            m_err = ((H * m_sum).array() / scale).square().rowwise().mean().sqrt();
+        }
+
+        const Vec t_start = m_t;
+        for (Index r = 0; r < n; ++r) {
+            const auto i = std::size_t(r);
+            m_landed[i] = -1;
+            m_accepted[i] = 1;
+            if (m_hs(r) == 0)
+                continue;
+            const bool finite = m_x_new.row(r).allFinite();
+            const Index k = m_at[i];
+            if (!s.adaptive()) {
+                if (!finite)
+                    throw ComputeError("diverged: NaN or Inf in trajectory " + std::to_string(r) +
+                                       " at t=" + io::format_number(m_t(r) + m_hs(r)));
+                ++m_sub[i];
+                m_t(r) = m_landing[i] ? times.t(k + 1)
+                                      : times.t(k) + double(m_sub[i]) * m_hs(r);
+            } else {
+                const double e = m_err(r);
+                ++m_attempts[i];
+                if (e <= 1.0 && finite) {
+                    double factor = e == 0 ? max_growth
+                                           : std::clamp(safety * std::pow(e, -0.2), max_shrink,
+                                                        max_growth);
+                    if (m_rejected_last[i])
+                        factor = std::min(factor, 1.0);
+                    m_rejected_last[i] = 0;
+                    if (!m_landing[i])
+                        m_h(r) *= factor;
+                    m_t(r) = m_landing[i] ? times.t(k + 1) : m_t(r) + m_hs(r);
+                    if (m_fsal)
+                        m_k1.row(r) = m_K.back().row(r);
+                } else {
+                    m_accepted[i] = 0;
+                    m_rejected_last[i] = 1;
+                    m_h(r) *= std::isfinite(e) ? std::max(max_shrink, safety * std::pow(e, -0.2))
+                                               : max_shrink;
+                    const double h_min =
+                        16 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(m_t(r)));
+                    if (std::abs(m_h(r)) < h_min)
+                        throw ComputeError(s.name + ": step size underflow (h=" +
+                                           io::format_number(m_h(r)) + ") at t=" +
+                                           io::format_number(m_t(r)) + " in trajectory " +
+                                           std::to_string(r));
+                }
+                if (m_attempts[i] > m_settings.max_steps)
+                    throw ComputeError(s.name + ": more than " +
+                                       std::to_string(m_settings.max_steps) +
+                                       " steps in trajectory " + std::to_string(r) + ", at t=" +
+                                       io::format_number(m_t(r)));
+            }
+            if (m_accepted[i]) {
+                x.row(r) = m_x_new.row(r);
+                if (m_landing[i]) {
+                    m_landed[i] = k + 1;
+                    m_at[i] = k + 1;
+                    m_sub[i] = 0;
+                    active -= k + 1 == times.last(r);
+                }
+            }
+        }
+        on_step({t_start, m_hs, m_Y, m_accepted, m_landed}, x);
+    }
+}
+
+} // namespace flowkit::ode

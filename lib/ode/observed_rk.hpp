@@ -1,0 +1,91 @@
+// Explicit Runge-Kutta through per-row observation times: the solver inside Neural ODE and CNF
+// training. Every row steps on its own (its own times, its own step size under dopri5's error
+// control) and lands exactly on each of its observation times; all rows are evaluated together,
+// one call of the vector field per stage. The caller sees every stage (to add the parameter
+// integral of the adjoint method) and every step (to record it for backpropagation, or to add
+// the loss gradient at an observation).
+#pragma once
+
+#include "core/eigen.hpp"
+#include "ode/observation_times.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace flowkit::ode {
+
+struct SolverSettings
+{
+    std::string method = "dopri5";   ///< euler, midpoint, rk4 (fixed steps) or dopri5
+    long steps_per_interval = 1;     ///< fixed-step methods: equal steps between observations
+    double rtol = 1e-7, atol = 1e-9; ///< dopri5's tolerances
+    long max_steps = 100000;         ///< dopri5: attempted steps per row and solve
+
+    /// UsageError naming the option (prefix "--" + `prefix` for the tolerances, e.g.
+    /// "adjoint-" gives --adjoint-rtol).
+    void check(const std::string& prefix = "") const;
+};
+
+/// An explicit tableau; e (the embedded error weights) is empty for a fixed-step method.
+struct RkScheme
+{
+    std::string name;
+    int order = 0;
+    Mat a;
+    Vec b, c, e;
+    bool adaptive() const { return e.size() > 0; }
+};
+
+/// euler, midpoint, rk4, dopri5 (7 stages, the last at x_new); UsageError naming --solver else.
+RkScheme rk_scheme(const std::string& method);
+
+class ObservedRk
+{
+public:
+    /// K = F(t, Y) for one stage (stage -1: an evaluation for the initial step size). h is each
+    /// row's step (0 for a row that is done).
+    using StageFn = std::function<void(int stage, const Vec& t, const Vec& h, const Mat& Y, Mat& K)>;
+
+    /// An attempted step, after the accepted rows of x were advanced.
+    struct Step
+    {
+        const Vec& t;               ///< each row's time at the start of the step
+        const Vec& h;               ///< each row's step (0 for a row that is done)
+        const std::vector<Mat>& Y;  ///< the stage inputs
+        const std::vector<char>& accepted; ///< per row (a row that is done counts as accepted)
+        const std::vector<Index>& landed;  ///< per row: the observation reached, or -1
+    };
+    /// May change the rows of x that landed (only without FSAL).
+    using StepFn = std::function<void(const Step& step, Mat& x)>;
+
+    /// fsal: reuse dopri5's last stage as the next step's first (only when the step function
+    /// leaves x alone).
+    ObservedRk(RkScheme scheme, SolverSettings settings, bool fsal);
+
+    const RkScheme& scheme() const { return m_scheme; }
+    /// Steps every row of x (on entry its state at its first time) through all its times.
+    /// ComputeError (naming row and time) for a non-finite state, too many steps or a step size
+    /// that underflows.
+    void run(const ObservationTimes& times, Mat& x, const StageFn& stage, const StepFn& on_step);
+    /// Vector-field calls (one per stage over the whole batch) in the last run.
+    long evaluations() const { return m_evaluations; }
+
+private:
+    /// Hairer's starting step (Solving ODEs I, II.4) for every row not yet done.
+    void initial_steps(const ObservationTimes& times, const Mat& x, const StageFn& stage);
+
+    RkScheme m_scheme;
+    SolverSettings m_settings;
+    bool m_fsal;
+    long m_evaluations = 0;
+    // Per row: time, step proposal, current observation index, steps in the current interval.
+    Vec m_t, m_h, m_hs, m_ts, m_err;
+    std::vector<Index> m_at, m_landed;
+    std::vector<long> m_sub, m_attempts;
+    std::vector<char> m_accepted, m_rejected_last, m_landing;
+    std::vector<Mat> m_Y, m_K;
+    Mat m_k1, m_x_new, m_sum;
+};
+
+} // namespace flowkit::ode

@@ -1,0 +1,176 @@
+#include "ode/sensitivity.hpp"
+
+#include "core/error.hpp"
+#include "io/table.hpp"
+
+namespace flowkit::ode {
+
+ForwardSolve::ForwardSolve(SolverSettings settings)
+    : m_rk(rk_scheme(settings.method), settings, /*fsal=*/true)
+{
+    const RkScheme& s = m_rk.scheme();
+    const Index stages = s.b.size();
+    m_matters.assign(std::size_t(stages), 0);
+    for (Index i = stages - 1; i >= 0; --i) {
+        bool used = s.b(i) != 0;
+        for (Index j = i + 1; j < stages; ++j)
+            used = used || (s.a(j, i) != 0 && m_matters[std::size_t(j)]);
+        m_matters[std::size_t(i)] = used;
+    }
+}
+
+void ForwardSolve::run(const ParametricSystem& f, const ObservationTimes& times, const Mat& x0,
+                       Mat& states, bool record)
+{
+    Mat x = x0;
+    states.resize(times.t.size(), x0.cols());
+    for (Index r = 0; r < times.rows(); ++r)
+        states.row(times.first(r)) = x0.row(r);
+    m_recorded = 0;
+    const auto stage = [&](int, const Vec& t, const Vec&, const Mat& Y, Mat& K) {
+        f.rhs(t, Y, K);
+    };
+    const auto on_step = [&](const ObservedRk::Step& step, Mat& xs) {
+        for (Index r = 0; r < xs.rows(); ++r)
+            if (step.landed[std::size_t(r)] >= 0)
+                states.row(step.landed[std::size_t(r)]) = xs.row(r);
+        if (!record)
+            return;
+        if (m_recorded == m_steps.size())
+            m_steps.emplace_back();
+        Step& s = m_steps[m_recorded++];
+        s.t = step.t;
+        s.h = step.h;
+        s.Y.resize(step.Y.size());
+        s.landed.clear();
+        for (std::size_t i = 0; i < step.Y.size(); ++i)
+            if (m_matters[i])
+                s.Y[i] = step.Y[i];
+        for (Index r = 0; r < xs.rows(); ++r) {
+            const auto i = std::size_t(r);
+            if (!step.accepted[i]) { // it stays where it was: keep its stages finite and inert
+                s.h(r) = 0;
+                for (std::size_t j = 0; j < s.Y.size(); ++j)
+                    if (m_matters[j])
+                        s.Y[j].row(r) = xs.row(r);
+            }
+            if (step.landed[i] >= 0)
+                s.landed.emplace_back(r, step.landed[i]);
+        }
+    };
+    m_rk.run(times, x, stage, on_step);
+}
+
+void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& times,
+                            const Mat& states_grad, Mat& x0_grad, Eigen::Ref<Vec> grad)
+{
+    const RkScheme& sc = m_rk.scheme();
+    const Index stages = sc.b.size(), n = times.rows(), d = states_grad.cols();
+    m_backward_evaluations = 0;
+    m_xbar.setZero(n, d);
+    m_ybar.resize(std::size_t(stages));
+    Vec ts;
+    for (std::size_t k = m_recorded; k-- > 0;) {
+        const Step& s = m_steps[k];
+        for (const auto& [r, obs] : s.landed)
+            m_xbar.row(r) += states_grad.row(obs);
+        // x_new = x + h sum_i b_i K_i, K_i = F(t + c_i h, Y_i), Y_i = x + h sum_j a_ij K_j:
+        // Kbar_i = h (b_i xbar + sum_{j > i} a_ji Ybar_j), Ybar_i = (dF/dY)^T Kbar_i.
+        for (Index i = stages - 1; i >= 0; --i) {
+            if (!m_matters[std::size_t(i)])
+                continue;
+            m_kbar = sc.b(i) * m_xbar;
+            for (Index j = i + 1; j < stages; ++j)
+                if (sc.a(j, i) != 0 && m_matters[std::size_t(j)])
+                    m_kbar += sc.a(j, i) * m_ybar[std::size_t(j)];
+            m_kbar = s.h.asDiagonal() * m_kbar;
+            ts = s.t + sc.c(i) * s.h;
+            f.vjp_params(ts, s.Y[std::size_t(i)], m_kbar, nullptr, nullptr,
+                         m_ybar[std::size_t(i)], grad);
+            ++m_backward_evaluations;
+        }
+        for (Index i = 0; i < stages; ++i)
+            if (m_matters[std::size_t(i)])
+                m_xbar += m_ybar[std::size_t(i)];
+    }
+    x0_grad.resize(n, d);
+    for (Index r = 0; r < n; ++r)
+        x0_grad.row(r) = m_xbar.row(r) + states_grad.row(times.first(r));
+}
+
+ContinuousAdjoint::ContinuousAdjoint(SolverSettings settings)
+    : m_rk(rk_scheme(settings.method), settings, /*fsal=*/false)
+{
+}
+
+void ContinuousAdjoint::backward(const ParametricSystem& f, const ObservationTimes& times,
+                                 const Mat& states, const Mat& states_grad, Mat& x0_grad,
+                                 Eigen::Ref<Vec> grad)
+{
+    const RkScheme& sc = m_rk.scheme();
+    const Index n = times.rows(), d = f.dim();
+    const ObservationTimes back = times.reversed();
+    Mat z(n, 2 * d); // [y, a] per row
+    for (Index r = 0; r < n; ++r)
+        z.row(r) << states.row(times.last(r)), states_grad.row(times.last(r));
+    m_scratch.setZero(grad.size());
+
+    // Backward in time h < 0, so the quadrature of g' = -(dF/dtheta)^T a adds
+    // sum_i (-h b_i) (dF/dtheta)^T a_i to the gradient.
+    const auto stage = [&](int i, const Vec& t, const Vec& h, const Mat& Z, Mat& K) {
+        if (!Z.allFinite())
+            for (Index r = 0; r < n; ++r)
+                if (!Z.row(r).allFinite())
+                    throw ComputeError("adjoint solve diverged: NaN or Inf in trajectory " +
+                                       std::to_string(r) + " near t=" + io::format_number(t(r)) +
+                                       " (tighten --adjoint-rtol, or use --grad backprop)");
+        const bool quadrature = i >= 0 && sc.b(i) != 0;
+        if (quadrature)
+            m_w = -sc.b(i) * h;
+        m_y = Z.leftCols(d);
+        m_a = Z.rightCols(d);
+        f.vjp_params(t, m_y, m_a, quadrature ? &m_w : nullptr, &m_F, m_xbar,
+                     quadrature ? grad : Eigen::Ref<Vec>(m_scratch));
+        K.resize(n, 2 * d);
+        K << m_F, -m_xbar;
+    };
+    std::vector<Index> rejected;
+    const auto on_step = [&](const ObservedRk::Step& step, Mat& zs) {
+        // A rejected row's stages were added to the integral: take them out again.
+        rejected.clear();
+        for (Index r = 0; r < n; ++r)
+            if (!step.accepted[std::size_t(r)])
+                rejected.push_back(r);
+        if (!rejected.empty()) {
+            const Index m = Index(rejected.size());
+            Vec tr(m);
+            for (Index i = 0; i < sc.b.size(); ++i) {
+                if (sc.b(i) == 0)
+                    continue;
+                m_rows.resize(m, 2 * d);
+                m_w.resize(m);
+                for (Index k = 0; k < m; ++k) {
+                    const Index r = rejected[std::size_t(k)];
+                    m_rows.row(k) = step.Y[std::size_t(i)].row(r);
+                    tr(k) = step.t(r) + sc.c(i) * step.h(r);
+                    m_w(k) = sc.b(i) * step.h(r);
+                }
+                m_y = m_rows.leftCols(d);
+                m_a = m_rows.rightCols(d);
+                f.vjp_params(tr, m_y, m_a, &m_w, nullptr, m_xbar, grad);
+            }
+        }
+        for (Index r = 0; r < n; ++r) {
+            const Index p = step.landed[std::size_t(r)];
+            if (p < 0)
+                continue;
+            const Index k = back.reversed_index(r, p);
+            zs.row(r).head(d) = states.row(k);
+            zs.row(r).tail(d) += states_grad.row(k);
+        }
+    };
+    m_rk.run(back, z, stage, on_step);
+    x0_grad = z.rightCols(d);
+}
+
+} // namespace flowkit::ode

@@ -1,0 +1,74 @@
+// Gradients of a loss of the states at observation times with respect to the initial states and
+// the parameters of a ParametricSystem, two ways (lecture notes "How to train them: discrete vs
+// continuous adjoint method"):
+// - ForwardSolve::backward, the discrete adjoint: backpropagation through the recorded steps of
+//   the forward solve (every stage of every accepted step, the step sizes held fixed), the exact
+//   gradient of the computed solution;
+// - continuous_adjoint: [y, a] integrated backward from each row's last observation with
+//   y' = F(t, y), a' = -(dF/dy)^T a, and the parameter integral of (dF/dtheta)^T a dt taken
+//   with the same quadrature; at each observation y is reset to the forward solution (as
+//   torchdiffeq does) and a += dL/dy. The error control covers y and a but not the integral
+//   (a seminorm: Kidger, Chen and Lyons, "Hey, that's not an ODE", 2021).
+#pragma once
+
+#include "ode/observed_rk.hpp"
+#include "ode/parametric_system.hpp"
+
+#include <utility>
+#include <vector>
+
+namespace flowkit::ode {
+
+class ForwardSolve
+{
+public:
+    explicit ForwardSolve(SolverSettings settings);
+
+    /// states (one row per observation, in the layout of times.t) = the solution at each
+    /// observation; row r of x0 is at its first. With record, keeps what backward() needs.
+    void run(const ParametricSystem& f, const ObservationTimes& times, const Mat& x0, Mat& states,
+             bool record);
+    /// Backpropagation through the last recorded run: given states_grad = dL/dstates,
+    /// x0_grad = dL/dx0 and grad += dL/dtheta.
+    void backward(const ParametricSystem& f, const ObservationTimes& times,
+                  const Mat& states_grad, Mat& x0_grad, Eigen::Ref<Vec> grad);
+
+    long forward_evaluations() const { return m_rk.evaluations(); }
+    long backward_evaluations() const { return m_backward_evaluations; }
+
+private:
+    struct Step
+    {
+        Vec t, h;             // h is 0 for the rows the step did not move
+        std::vector<Mat> Y;   // the stage inputs that reach x_new
+        std::vector<std::pair<Index, Index>> landed; // (row, observation)
+    };
+
+    ObservedRk m_rk;
+    std::vector<char> m_matters; // stage i reaches x_new (b_i != 0 or a later stage uses it)
+    std::vector<Step> m_steps;   // reused between runs
+    std::size_t m_recorded = 0;
+    long m_backward_evaluations = 0;
+    Mat m_xbar, m_kbar, m_unused;
+    std::vector<Mat> m_ybar;
+};
+
+class ContinuousAdjoint
+{
+public:
+    explicit ContinuousAdjoint(SolverSettings settings);
+
+    /// From the forward solution at the observations (states) and dL/dstates: x0_grad = dL/dx0
+    /// and grad += dL/dtheta. ComputeError when the backward solve produces NaN or Inf.
+    void backward(const ParametricSystem& f, const ObservationTimes& times, const Mat& states,
+                  const Mat& states_grad, Mat& x0_grad, Eigen::Ref<Vec> grad);
+
+    long evaluations() const { return m_rk.evaluations(); }
+
+private:
+    ObservedRk m_rk;
+    Mat m_F, m_xbar, m_y, m_a, m_rows;
+    Vec m_w, m_scratch;
+};
+
+} // namespace flowkit::ode
