@@ -1,0 +1,337 @@
+// The Neural ODE's derivatives: MlpKernel against the tape and central differences; NeuralField's
+// Jacobian and parameter products against central differences (first order, time-dependent,
+// second order); the discrete adjoint (backprop through rk4 and dopri5) and the continuous adjoint
+// against central differences of the solve and against each other, on rows with irregular times
+// of their own; NodeLoss's gradient (augmented, second order) against central differences.
+#include "core/rng.hpp"
+#include "models/node_loss.hpp"
+#include "models/node_model.hpp"
+#include "nn/init.hpp"
+#include "nn/mlp_kernel.hpp"
+#include "ode/sensitivity.hpp"
+#include "random_matrix.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+
+using namespace flowkit;
+using test::random_mat;
+
+namespace {
+
+double rel_diff(const Mat& a, const Mat& b)
+{
+    return (a - b).norm() / std::max(1e-300, b.norm());
+}
+
+/// Central differences of a scalar function along every entry of x.
+Mat central_gradient(const std::function<double(const Mat&)>& f, Mat x, double eps)
+{
+    Mat g(x.rows(), x.cols());
+    for (Index j = 0; j < x.cols(); ++j)
+        for (Index i = 0; i < x.rows(); ++i) {
+            const double x0 = x(i, j);
+            x(i, j) = x0 + eps;
+            const double fp = f(x);
+            x(i, j) = x0 - eps;
+            const double fm = f(x);
+            x(i, j) = x0;
+            g(i, j) = (fp - fm) / (2 * eps);
+        }
+    return g;
+}
+
+Vec random_params(const nn::Mlp& net, std::uint64_t seed)
+{
+    Rng rng(seed);
+    Vec theta;
+    nn::init_torch(net, rng, theta);
+    return 1.5 * theta;
+}
+
+models::NodeArchitecture arch(bool time_dependent, bool second_order, Index augment)
+{
+    models::NodeArchitecture a;
+    a.state_names = {"q", "p"};
+    if (second_order)
+        a.velocity_names = {"q_dot", "p_dot"};
+    a.hidden = {7, 5};
+    a.time_dependent = time_dependent;
+    a.second_order = second_order;
+    a.augment = augment;
+    return a;
+}
+
+Vec random_node_params(const models::NodeArchitecture& a, std::uint64_t seed)
+{
+    Vec theta = models::initial_node_params(a, random_params(a.network(), seed));
+    Rng rng(seed + 1);
+    const Index net = a.network().num_params();
+    for (Index k = net; k < theta.size(); ++k) // move A, a, B, b off the identity
+        theta(k) += 0.2 * rng.normal();
+    return theta;
+}
+
+/// Three rows with times of their own (irregular, different counts); one runs backward.
+ode::ObservationTimes irregular_times(bool with_backward_row)
+{
+    ode::ObservationTimes times;
+    times.t.resize(10);
+    times.t << 0.0, 0.3, 0.35, 1.1, /**/ 0.5, 0.9, 1.7, /**/ 0.2, 0.0, -0.6;
+    if (!with_backward_row)
+        times.t.tail(3) << 0.2, 0.4, 1.0;
+    times.start = {0, 4, 7, 10};
+    return times;
+}
+
+} // namespace
+
+TEST_CASE("MlpKernel: forward equals the tape's, backward and tangent equal central differences")
+{
+    for (nn::Activation act : {nn::Activation::Tanh, nn::Activation::Sin, nn::Activation::Softplus,
+                               nn::Activation::Silu, nn::Activation::Gelu, nn::Activation::Sigmoid}) {
+        CAPTURE(nn::activation_name(act));
+        const nn::Mlp net({3, 6, 4, 2}, act);
+        const Vec theta = random_params(net, 3);
+        Rng rng(5);
+        const Mat X = random_mat(rng, 9, 3), abar = random_mat(rng, 9, 2), V = random_mat(rng, 9, 3);
+        Vec w(9);
+        for (Index i = 0; i < 9; ++i)
+            w(i) = rng.uniform(0.1, 2.0);
+        const nn::MlpKernel kernel(net, theta);
+        nn::MlpKernel::Workspace ws;
+        Mat out, ref;
+        kernel.forward(X, ws, out);
+        net.evaluate(theta, X, ref);
+        CHECK(rel_diff(out, ref) < 1e-14);
+
+        Mat xbar, tangent;
+        Vec grad = Vec::Zero(net.num_params());
+        kernel.backward(abar, &w, ws, &xbar, grad);
+        kernel.tangent(V, ws, tangent);
+
+        const auto weighted = [&](const Mat& th, const Mat& x) {
+            Mat n;
+            net.evaluate(th.col(0), x, n);
+            return (w.asDiagonal() * n.cwiseProduct(abar)).sum();
+        };
+        const Mat g_fd = central_gradient([&](const Mat& th) { return weighted(th, X); },
+                                          Mat(theta), 1e-6);
+        CHECK(rel_diff(grad, g_fd) < 1e-7);
+        const Mat x_fd = central_gradient(
+            [&](const Mat& x) {
+                Mat n;
+                net.evaluate(theta, x, n);
+                return n.cwiseProduct(abar).sum();
+            },
+            X, 1e-6);
+        CHECK(rel_diff(xbar, x_fd) < 1e-7);
+        Mat plus, minus;
+        net.evaluate(theta, X + 1e-6 * V, plus);
+        net.evaluate(theta, X - 1e-6 * V, minus);
+        CHECK(rel_diff(tangent, (plus - minus) / 2e-6) < 1e-7);
+    }
+}
+
+TEST_CASE("NeuralField: jvp, vjp and the parameter VJP equal central differences")
+{
+    struct Kind
+    {
+        bool time_dependent, second_order;
+    };
+    for (const Kind k : {Kind{false, false}, Kind{true, false}, Kind{false, true}, Kind{true, true}}) {
+        CAPTURE(k.time_dependent);
+        CAPTURE(k.second_order);
+        const models::NodeArchitecture a = arch(k.time_dependent, k.second_order, 0);
+        const Vec theta = random_node_params(a, 11);
+        const models::NeuralField field(a, theta);
+        const Index m = a.ode_dim(), n = 6;
+        Rng rng(7);
+        const Mat x = random_mat(rng, n, m), v = random_mat(rng, n, m), abar = random_mat(rng, n, m);
+        Vec t(n), w(n);
+        for (Index i = 0; i < n; ++i) {
+            t(i) = rng.uniform(-1, 2);
+            w(i) = rng.uniform(0.1, 2.0);
+        }
+        Mat f, f2, jv, xbar, xbar2;
+        field.rhs(t, x, f);
+        field.jvp(t, x, v, jv);
+        field.vjp(t, x, abar, xbar);
+        Vec grad = Vec::Zero(field.num_params());
+        field.vjp_params(t, x, abar, &w, &f2, xbar2, grad);
+        CHECK(rel_diff(f2, f) == 0.0);
+        CHECK(rel_diff(xbar2, xbar) == 0.0);
+
+        Mat fp, fm;
+        field.rhs(t, x + 1e-6 * v, fp);
+        field.rhs(t, x - 1e-6 * v, fm);
+        CHECK(rel_diff(jv, (fp - fm) / 2e-6) < 1e-7);
+        const Mat x_fd = central_gradient(
+            [&](const Mat& y) {
+                Mat g;
+                field.rhs(t, y, g);
+                return g.cwiseProduct(abar).sum();
+            },
+            x, 1e-6);
+        CHECK(rel_diff(xbar, x_fd) < 1e-7);
+        const Mat g_fd = central_gradient(
+            [&](const Mat& th) {
+                const models::NeuralField other(a, th.col(0));
+                Mat g;
+                other.rhs(t, x, g);
+                return (w.asDiagonal() * g.cwiseProduct(abar)).sum();
+            },
+            Mat(theta), 1e-6);
+        CHECK(rel_diff(grad, g_fd.topRows(field.num_params())) < 1e-7);
+    }
+}
+
+TEST_CASE("Backprop through rk4 equals central differences of the same solve to 1e-8")
+{
+    const models::NodeArchitecture a = arch(true, false, 0);
+    const Vec theta = random_node_params(a, 21);
+    const ode::ObservationTimes times = irregular_times(true);
+    Rng rng(3);
+    const Mat x0 = random_mat(rng, 3, 2), G = random_mat(rng, times.t.size(), 2);
+    ode::SolverSettings s;
+    s.method = "rk4";
+    s.steps_per_interval = 3;
+
+    const auto loss = [&](const Vec& th, const Mat& y0) {
+        const models::NeuralField field(a, th);
+        ode::ForwardSolve solve(s);
+        Mat states;
+        solve.run(field, times, y0, states, false);
+        return states.cwiseProduct(G).sum();
+    };
+    const models::NeuralField field(a, theta);
+    ode::ForwardSolve solve(s);
+    Mat states, x0_grad;
+    solve.run(field, times, x0, states, true);
+    Vec grad = Vec::Zero(field.num_params());
+    solve.backward(field, times, G, x0_grad, grad);
+    CHECK(solve.backward_evaluations() == 4 * 3 * 3); // 3 intervals of 3 steps, 4 stages
+
+    const Mat g_fd = central_gradient([&](const Mat& th) { return loss(th.col(0), x0); },
+                                      Mat(theta), 1e-5);
+    const Mat x_fd = central_gradient([&](const Mat& y0) { return loss(theta, y0); }, x0, 1e-5);
+    CHECK(rel_diff(grad, g_fd) < 1e-8);
+    CHECK(rel_diff(x0_grad, x_fd) < 1e-8);
+}
+
+TEST_CASE("Backprop through dopri5 and the continuous adjoint agree with central differences")
+{
+    for (const bool time_dependent : {false, true}) {
+        CAPTURE(time_dependent);
+        const models::NodeArchitecture a = arch(time_dependent, false, 0);
+        const Vec theta = random_node_params(a, 31);
+        const ode::ObservationTimes times = irregular_times(true);
+        Rng rng(4);
+        const Mat x0 = random_mat(rng, 3, 2), G = random_mat(rng, times.t.size(), 2);
+        ode::SolverSettings s;
+        s.rtol = 1e-11;
+        s.atol = 1e-13;
+
+        const auto loss = [&](const Vec& th, const Mat& y0) {
+            const models::NeuralField field(a, th);
+            ode::ForwardSolve solve(s);
+            Mat states;
+            solve.run(field, times, y0, states, false);
+            return states.cwiseProduct(G).sum();
+        };
+        const models::NeuralField field(a, theta);
+        ode::ForwardSolve solve(s);
+        Mat states, x0_bp, x0_adj;
+        solve.run(field, times, x0, states, true);
+        Vec g_bp = Vec::Zero(field.num_params()), g_adj = g_bp;
+        solve.backward(field, times, G, x0_bp, g_bp);
+        ode::ContinuousAdjoint adjoint(s);
+        adjoint.backward(field, times, states, G, x0_adj, g_adj);
+
+        // At these tolerances the solver's error is far below the differences' own (1e-8).
+        const Mat g_fd = central_gradient([&](const Mat& th) { return loss(th.col(0), x0); },
+                                          Mat(theta), 1e-4);
+        const Mat x_fd = central_gradient([&](const Mat& y0) { return loss(theta, y0); }, x0, 1e-4);
+        CHECK(rel_diff(g_bp, g_fd) < 1e-6);
+        CHECK(rel_diff(x0_bp, x_fd) < 1e-6);
+        CHECK(rel_diff(g_adj, g_bp) < 1e-7);
+        CHECK(rel_diff(x0_adj, x0_bp) < 1e-7);
+    }
+}
+
+TEST_CASE("The continuous adjoint's error follows its tolerance")
+{
+    const models::NodeArchitecture a = arch(false, false, 0);
+    const Vec theta = random_node_params(a, 41);
+    const ode::ObservationTimes times = irregular_times(false);
+    Rng rng(6);
+    const Mat x0 = random_mat(rng, 3, 2), G = random_mat(rng, times.t.size(), 2);
+    ode::SolverSettings tight;
+    tight.rtol = 1e-12;
+    tight.atol = 1e-14;
+    const models::NeuralField field(a, theta);
+    ode::ForwardSolve solve(tight);
+    Mat states, x0_ref, x0_adj;
+    solve.run(field, times, x0, states, true);
+    Vec g_ref = Vec::Zero(field.num_params());
+    solve.backward(field, times, G, x0_ref, g_ref);
+    double last = 1;
+    for (const double rtol : {1e-4, 1e-6, 1e-8}) {
+        ode::SolverSettings s;
+        s.rtol = rtol;
+        s.atol = rtol * 1e-2;
+        ode::ContinuousAdjoint adjoint(s);
+        Vec g = Vec::Zero(field.num_params());
+        adjoint.backward(field, times, states, G, x0_adj, g);
+        const double err = rel_diff(g, g_ref);
+        CAPTURE(rtol);
+        CHECK(err < 100 * rtol);
+        CHECK(err < last);
+        last = err;
+    }
+}
+
+TEST_CASE("NodeLoss: the gradient (augmented, second order, relative) equals central differences")
+{
+    struct Kind
+    {
+        bool second_order;
+        Index augment;
+        bool relative;
+        models::NodeGradient gradient;
+    };
+    for (const Kind k : {Kind{false, 0, false, models::NodeGradient::backprop},
+                         Kind{false, 2, false, models::NodeGradient::backprop},
+                         Kind{false, 1, true, models::NodeGradient::adjoint},
+                         Kind{true, 0, false, models::NodeGradient::backprop},
+                         Kind{true, 0, true, models::NodeGradient::adjoint}}) {
+        CAPTURE(k.second_order);
+        CAPTURE(k.augment);
+        CAPTURE(k.relative);
+        const models::NodeArchitecture a = arch(false, k.second_order, k.augment);
+        models::TrajectoryData data;
+        data.names = a.state_names;
+        data.times = irregular_times(false);
+        Rng rng(8);
+        data.states = random_mat(rng, data.times.t.size(), 2);
+        data.ids = {0, 1, 2};
+        models::NodeLossParams p;
+        p.solver.rtol = p.adjoint.rtol = 1e-11;
+        p.solver.atol = p.adjoint.atol = 1e-13;
+        p.relative = k.relative;
+        p.gradient = k.gradient;
+        models::NodeLoss loss(a, data, p);
+        const Vec theta = random_node_params(a, 51);
+        Vec grad;
+        loss.evaluate_with_gradient(theta, grad);
+        const Mat g_fd = central_gradient(
+            [&](const Mat& th) {
+                Vec unused;
+                return loss.evaluate_with_gradient(th.col(0), unused);
+            },
+            Mat(theta), 1e-5);
+        CHECK(rel_diff(grad, g_fd) < 1e-6);
+    }
+}
