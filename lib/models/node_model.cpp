@@ -119,7 +119,7 @@ Vec initial_node_params(const NodeArchitecture& arch, const Vec& network_params)
     return theta;
 }
 
-struct NeuralField::Scratch
+struct NeuralField::Scratch : ode::EvaluationMemo
 {
     nn::MlpKernel::Workspace ws;
     Mat in, out, v, g;
@@ -153,21 +153,17 @@ nlohmann::ordered_json NeuralField::describe() const
 
 void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s) const
 {
+    // The input is copied even when it is x itself: a memo outlives the caller's x.
     const Index n = x.rows(), m = m_arch.ode_dim();
-    if (m_arch.time_dependent) {
-        s.in.resize(n, m + 1);
-        s.in.leftCols(m) = x;
+    s.in.resize(n, m + (m_arch.time_dependent ? 1 : 0));
+    s.in.leftCols(m) = x;
+    if (m_arch.time_dependent)
         s.in.col(m) = t;
-        m_kernel.forward(s.in, s.ws, s.out);
-    } else {
-        m_kernel.forward(x, s.ws, s.out);
-    }
+    m_kernel.forward(s.in, s.ws, s.out);
 }
 
-void NeuralField::rhs(const Vec& t, const Mat& x, Mat& f) const
+void NeuralField::field_value(const Mat& x, const Scratch& s, Mat& f) const
 {
-    Scratch& s = scratch();
-    forward(t, x, s);
     if (!m_arch.second_order) {
         f = s.out;
         return;
@@ -178,18 +174,37 @@ void NeuralField::rhs(const Vec& t, const Mat& x, Mat& f) const
     f.rightCols(d) = s.out;
 }
 
+void NeuralField::backward(const Mat& a, const Vec* w, Scratch& s, Mat& xbar,
+                           Eigen::Ref<Vec> grad) const
+{
+    const Index m = m_arch.ode_dim(), d = m_arch.data_dim();
+    // Second order, F = (v, N(x, v)): (dF/d(x, v))^T (a_x, a_v) = N_(x,v)^T a_v + (0, a_x).
+    const Mat* abar = &a;
+    if (m_arch.second_order) {
+        s.v = a.rightCols(d);
+        abar = &s.v;
+    }
+    m_kernel.backward(*abar, w, s.ws, &s.g, grad);
+    xbar = s.g.leftCols(m);
+    if (m_arch.second_order)
+        xbar.rightCols(d) += a.leftCols(d);
+}
+
+void NeuralField::rhs(const Vec& t, const Mat& x, Mat& f) const
+{
+    Scratch& s = scratch();
+    forward(t, x, s);
+    field_value(x, s, f);
+}
+
 void NeuralField::jvp(const Vec& t, const Mat& x, const Mat& v, Mat& out) const
 {
     Scratch& s = scratch();
     forward(t, x, s);
     const Index n = x.rows(), m = m_arch.ode_dim();
-    const Mat* tangent_in = &v;
-    if (m_arch.time_dependent) {
-        s.v.setZero(n, m + 1);
-        s.v.leftCols(m) = v;
-        tangent_in = &s.v;
-    }
-    m_kernel.tangent(*tangent_in, s.ws, s.g);
+    s.v.setZero(n, s.in.cols());
+    s.v.leftCols(m) = v;
+    m_kernel.tangent(s.v, s.ws, s.g);
     if (!m_arch.second_order) {
         out = s.g;
         return;
@@ -211,26 +226,30 @@ void NeuralField::vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec
 {
     Scratch& s = scratch();
     forward(t, x, s);
-    const Index m = m_arch.ode_dim(), d = m_arch.data_dim();
-    // Second order, F = (v, N(x, v)): (dF/d(x, v))^T (a_x, a_v) = N_(x,v)^T a_v + (0, a_x).
-    const Mat* abar = &a;
-    if (m_arch.second_order) {
-        s.v = a.rightCols(d);
-        abar = &s.v;
+    if (f)
+        field_value(x, s, *f);
+    backward(a, w, s, xbar, grad);
+}
+
+void NeuralField::rhs_keep(const Vec& t, const Mat& x, Mat& f,
+                           std::unique_ptr<ode::EvaluationMemo>& memo) const
+{
+    if (!dynamic_cast<Scratch*>(memo.get()))
+        memo = std::make_unique<Scratch>();
+    Scratch& s = static_cast<Scratch&>(*memo);
+    forward(t, x, s);
+    field_value(x, s, f);
+}
+
+void NeuralField::vjp_params_at(ode::EvaluationMemo* memo, const Vec& t, const Mat& x,
+                                const Mat& a, const Vec* w, Mat& xbar, Eigen::Ref<Vec> grad) const
+{
+    auto* kept = dynamic_cast<Scratch*>(memo);
+    if (!kept) {
+        vjp_params(t, x, a, w, nullptr, xbar, grad);
+        return;
     }
-    m_kernel.backward(*abar, w, s.ws, &s.g, grad);
-    xbar = s.g.leftCols(m);
-    if (m_arch.second_order)
-        xbar.rightCols(d) += a.leftCols(d);
-    if (f) {
-        if (m_arch.second_order) {
-            f->resize(x.rows(), 2 * d);
-            f->leftCols(d) = x.rightCols(d);
-            f->rightCols(d) = s.out;
-        } else {
-            *f = s.out;
-        }
-    }
+    backward(a, w, *kept, xbar, grad);
 }
 
 void node_lift(const NodeArchitecture& arch, const Vec& theta, const Mat& x0, const Mat& v0,

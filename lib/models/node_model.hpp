@@ -65,12 +65,20 @@ public:
     void vjp(const Vec& t, const Mat& x, const Mat& a, Mat& out) const override;
     void vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec* w, Mat* f, Mat& xbar,
                     Eigen::Ref<Vec> grad) const override;
+    void rhs_keep(const Vec& t, const Mat& x, Mat& f,
+                  std::unique_ptr<ode::EvaluationMemo>& memo) const override;
+    void vjp_params_at(ode::EvaluationMemo* memo, const Vec& t, const Mat& x, const Mat& a,
+                       const Vec* w, Mat& xbar, Eigen::Ref<Vec> grad) const override;
 
 private:
     struct Scratch;
     static Scratch& scratch();
     /// The network's input [y, t] or [x, v, t] into s.in, and its forward pass into s.out.
     void forward(const Vec& t, const Mat& x, Scratch& s) const;
+    /// F from s.out.
+    void field_value(const Mat& x, const Scratch& s, Mat& f) const;
+    /// The reverse pass after forward(): xbar and the parameter gradient.
+    void backward(const Mat& a, const Vec* w, Scratch& s, Mat& xbar, Eigen::Ref<Vec> grad) const;
 
     NodeArchitecture m_arch;
     nn::MlpKernel m_kernel;

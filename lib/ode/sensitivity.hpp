@@ -14,6 +14,7 @@
 #include "ode/observed_rk.hpp"
 #include "ode/parametric_system.hpp"
 
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -42,7 +43,11 @@ private:
         Vec t, h;             // h is 0 for the rows the step did not move
         std::vector<Mat> Y;   // the stage inputs that reach x_new
         std::vector<std::pair<Index, Index>> landed; // (row, observation)
+        std::vector<std::unique_ptr<EvaluationMemo>> memo; // per stage, from rhs_keep
+        std::vector<char> kept;                           // memo[i] is this step's
     };
+    /// The record the current step writes into.
+    Step& pending();
 
     ObservedRk m_rk;
     std::vector<char> m_matters; // stage i reaches x_new (b_i != 0 or a later stage uses it)
