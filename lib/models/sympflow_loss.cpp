@@ -83,6 +83,42 @@ double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& th
 {
     const Sympflow& net = m_net;
     const ode::System& system = m_system;
+    const bool fused = m_params.fused && SympflowResidualKernel::supports(net);
+    // The residual by the fused kernel, one per block (so concurrent blocks never share a
+    // workspace); the Hamiltonian-matching term (if any) on the tape.
+    const Index n = t_all.size();
+    if (fused)
+        while (Index(m_kernels.size()) < m_eval.blocks(n))
+            m_kernels.push_back(std::make_unique<SympflowResidualKernel>(net));
+    const nn::BlockFn fused_block = [&](ad::Tape& tape, Index row0, Index rows, Vec& g) {
+        SympflowResidualKernel& kernel = *m_kernels[std::size_t(row0 / m_eval.block_rows())];
+        double L = kernel.residual(system, theta, t_all.segment(row0, rows),
+                                          x0_all.middleRows(row0, rows), grad ? &g : nullptr);
+        if (!grad)
+            g.setZero(net.num_params());
+        if (m_params.ham_match > 0) {
+            const Vec t = t_all.segment(row0, rows);
+            const Mat x0 = x0_all.middleRows(row0, rows);
+            Vec H;
+            system.H(x0, H);
+            std::vector<std::vector<ad::Tape::Id>> ids;
+            net.put_params(tape, theta, ids);
+            const ad::Tape::Id h0 =
+                tape.param(Mat::Constant(1, 1, theta(net.num_params() - 1)));
+            const ad::Tape::Id HN = net.hamiltonian(tape, ids, h0, t, tape.input(x0));
+            const ad::Tape::Id LH = tape.scale(
+                tape.sum(tape.square(tape.sub(HN, tape.input(H)))), m_params.ham_match);
+            L += tape.value(LH)(0, 0);
+            if (grad) {
+                tape.backward(LH);
+                Vec gh;
+                net.gather_gradient(tape, ids, gh);
+                g += gh;
+                g(net.num_params() - 1) = tape.grad(h0)(0, 0);
+            }
+        }
+        return L;
+    };
     const nn::BlockFn block = [&](ad::Tape& tape, Index row0, Index rows, Vec& g) {
         const Vec t = t_all.segment(row0, rows);
         std::vector<std::vector<ad::Tape::Id>> ids;
@@ -110,9 +146,9 @@ double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& th
             g(net.num_params() - 1) = tape.grad(h0)(0, 0);
         return tape.value(L)(0, 0);
     };
-    const Index n = t_all.size();
     Vec unused;
-    const double sum = m_eval.evaluate(n, net.num_params(), block, grad ? *grad : unused);
+    const double sum =
+        m_eval.evaluate(n, net.num_params(), fused ? fused_block : block, grad ? *grad : unused);
     if (grad)
         *grad /= double(n);
     return sum / double(n);

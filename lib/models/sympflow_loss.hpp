@@ -2,16 +2,20 @@
 //   L = (1/C) sum_c |dN/dt(t_c, x0_c) - J grad H(N(t_c, x0_c))|^2  (summed over components)
 // at C points with x0 ~ U(Omega) and t ~ U[-0.1 dt, dt], redrawn every epoch from a generator
 // seeded by --seed and the epoch (so a resumed run sees the same points); L-BFGS sees one fixed,
-// larger set. The vector field enters the tape with the System's VJP. --ham-match W adds
+// larger set. The vector field enters the tape with the System's VJP, or, for tanh potentials,
+// the residual is computed by the fused SympflowResidualKernel instead. --ham-match W adds
 // W mean_c (H_N(t_c, x0_c) - H(x0_c))^2, the network's own Hamiltonian against the true one.
 #pragma once
 
 #include "models/sympflow.hpp"
+#include "models/sympflow_fused.hpp"
 #include "nn/batch.hpp"
 #include "nn/objective.hpp"
 #include "ode/system.hpp"
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 namespace flowkit::models {
 
@@ -22,6 +26,9 @@ struct SympflowLossParams
     double ham_match = 0;        ///< weight W of Hamiltonian matching (--ham-match), >= 0
     std::uint64_t seed = 0;
     int threads = 1;
+    /// The residual by SympflowResidualKernel where it supports the net (tanh), else the tape;
+    /// false: always the tape (the reference).
+    bool fused = true;
 };
 
 class SympflowLoss : public nn::Objective
@@ -53,6 +60,8 @@ private:
     Mat m_x0, m_test_x0;
     long m_epoch = -1; // the epoch whose points are drawn; -2: L-BFGS's fixed set
     nn::BatchEvaluator m_eval;
+    std::vector<std::unique_ptr<SympflowResidualKernel>> m_kernels; // one per block
+
 };
 
 } // namespace flowkit::models
