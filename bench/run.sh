@@ -104,3 +104,7 @@ echo
 # SympFlow training against a PyTorch SympFlow (issue 9's speed and quality targets).
 echo
 "$here/sympflow.sh"
+
+# Neural ODE training against a PyTorch dopri5 that mirrors torchdiffeq (issue 7's targets).
+echo
+"$here/node.sh"
