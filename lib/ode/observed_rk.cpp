@@ -78,6 +78,9 @@ void ObservedRk::initial_steps(const ObservationTimes& times, const Mat& x, cons
     const Eigen::ArrayXXd scale = atol + rtol * x.array().abs();
     Vec h0(n), dir(n);
     for (Index r = 0; r < n; ++r) {
+        if (!f0.row(r).allFinite())
+            throw ComputeError("diverged: NaN or Inf in the vector field of trajectory " +
+                               std::to_string(r) + " at t=" + io::format_number(m_t(r)));
         const Index k = m_at[std::size_t(r)];
         const double span = k < times.last(r) ? times.t(k + 1) - times.t(k) : 0.0;
         dir(r) = span >= 0 ? 1.0 : -1.0;
@@ -148,6 +151,11 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
                 const double remaining = target - m_t(r);
                 m_landing[i] = std::abs(m_h(r)) >= std::abs(remaining) * (1 - 1e-12);
                 m_hs(r) = m_landing[i] ? remaining : m_h(r);
+                if (!(std::abs(m_hs(r)) > 0)) // a row that cannot move would never finish
+                    throw ComputeError(s.name + ": step size underflow (h=" +
+                                       io::format_number(m_hs(r)) + ") at t=" +
+                                       io::format_number(m_t(r)) + " in trajectory " +
+                                       std::to_string(r));
             }
         }
         const auto H = m_hs.asDiagonal();
