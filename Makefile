@@ -5,7 +5,7 @@ CMAKE_FLAGS ?=
 DEPS       = g++ cmake make libeigen3-dev libcxxopts-dev nlohmann-json3-dev doctest-dev help2man time
 EXTRAS     = gnuplot-nox parallel
 BENCH_DEPS = libboost-dev python3-torch python3-scipy python3-numpy libopenblas0-openmp
-TOOLS      = integrate poincare pinn-train sympflow-train node-fit
+TOOLS      = integrate poincare pinn-train sympflow-train node-fit cnf-sample
 
 .PHONY: deps build test demo bench bench-deps man clean
 

@@ -15,12 +15,12 @@
 
 namespace flowkit::io {
 
-namespace {
-
 std::string version_text(const std::string& name)
 {
     return name + " (flowkit) " FLOWKIT_VERSION "\n";
 }
+
+namespace {
 
 std::string shell_quoted(const std::string& arg)
 {

@@ -26,6 +26,9 @@ struct HelpShown
 /// flushes stdout (a failed write is exit 73). Deletes uncommitted -o files on SIGINT/SIGTERM.
 int run_tool(const char* name, int argc, char** argv, const std::function<void()>& body);
 
+/// "NAME (flowkit) X.Y.Z\n", what --version prints.
+std::string version_text(const std::string& name);
+
 /// -h -i -o --format --seed --threads --quiet --stats --provenance --version.
 void add_common_options(cxxopts::Options& opts);
 

@@ -242,6 +242,12 @@ void TableReader::parse_jsonl_row(const std::string& line, std::vector<double>& 
     }
 }
 
+bool is_reserved_column(const std::string& name)
+{
+    static const char* const reserved[] = {"traj", "t", "H", "H_err", "H_N", "logp"};
+    return std::find(std::begin(reserved), std::end(reserved), name) != std::end(reserved);
+}
+
 Mat read_rows(TableReader& reader)
 {
     std::vector<double> row, all;

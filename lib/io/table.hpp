@@ -54,6 +54,9 @@ private:
     std::string m_buffer;
 };
 
+/// traj, t, H, H_err, H_N, logp: the columns that are never state (DESIGN.md "Data formats").
+bool is_reserved_column(const std::string& name);
+
 /// Reads all remaining rows; row i of the result is data row i.
 Mat read_rows(TableReader& reader);
 

@@ -11,10 +11,9 @@ FlowSamples read_flow_samples(io::TableReader& reader, const std::vector<std::st
                               double dt)
 {
     FlowSamples out;
-    static const char* const reserved[] = {"traj", "t", "H", "H_err", "H_N", "logp"};
     if (names.empty()) {
         for (const std::string& c : reader.columns())
-            if (std::find(std::begin(reserved), std::end(reserved), c) == std::end(reserved))
+            if (!io::is_reserved_column(c))
                 out.names.push_back(c);
     } else {
         out.names = names;

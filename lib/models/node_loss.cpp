@@ -14,15 +14,6 @@ constexpr Index block_trajectories = 128;
 
 } // namespace
 
-NodeGradient parse_node_gradient(const std::string& name)
-{
-    if (name == "backprop")
-        return NodeGradient::backprop;
-    if (name == "adjoint")
-        return NodeGradient::adjoint;
-    throw UsageError("--grad must be backprop or adjoint (got '" + name + "')");
-}
-
 struct NodeLoss::Block
 {
     explicit Block(const NodeLossParams& p) : forward(p.solver), adjoint(p.adjoint) {}
@@ -126,7 +117,7 @@ double NodeLoss::block_loss(Index row0, Index rows, Vec& grad, bool with_gradien
     }
 
     node_lift(m_arch, theta, b.x0, b.v0, b.y0);
-    const bool backprop = with_gradient && m_params.gradient == NodeGradient::backprop;
+    const bool backprop = with_gradient && m_params.gradient == ode::GradientMethod::backprop;
     b.forward.run(m_field, b.times, b.y0, b.states, backprop);
     b.forward_calls = b.forward.forward_evaluations();
     node_readout(m_arch, theta, b.states, b.p);

@@ -19,19 +19,11 @@
 
 namespace flowkit::models {
 
-enum class NodeGradient
-{
-    backprop,
-    adjoint
-};
-/// "backprop", "adjoint"; UsageError naming --grad otherwise.
-NodeGradient parse_node_gradient(const std::string& name);
-
 struct NodeLossParams
 {
     ode::SolverSettings solver;   ///< the forward solve
     ode::SolverSettings adjoint;  ///< the backward solve of --grad adjoint
-    NodeGradient gradient = NodeGradient::backprop;
+    ode::GradientMethod gradient = ode::GradientMethod::backprop;
     bool relative = false;        ///< --loss relative
     Index batch = 0;              ///< trajectories per optimiser step (0: all)
     std::uint64_t seed = 0;

@@ -11,15 +11,13 @@ TrajectoryData read_trajectories(io::TableReader& reader, const std::vector<std:
                                  const std::vector<std::string>& velocity_names)
 {
     TrajectoryData out;
-    static const char* const reserved[] = {"traj", "t", "H", "H_err", "H_N", "logp"};
     auto is = [](const std::vector<std::string>& v, const std::string& c) {
         return std::find(v.begin(), v.end(), c) != v.end();
     };
     out.names = names;
     if (names.empty())
         for (const std::string& c : reader.columns())
-            if (std::find(std::begin(reserved), std::end(reserved), c) == std::end(reserved) &&
-                !is(velocity_names, c))
+            if (!io::is_reserved_column(c) && !is(velocity_names, c))
                 out.names.push_back(c);
     out.velocity_names = velocity_names;
     if (out.names.empty())

@@ -1,8 +1,8 @@
 #include "nn/mlp_kernel.hpp"
 
 #include "ad/tape.hpp"
+#include "nn/narrow_products.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -11,60 +11,8 @@ namespace flowkit::nn {
 
 namespace {
 
-using RowMajorMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 constexpr double inv_sqrt2 = 0.70710678118654752440;   // 1/sqrt(2)
 constexpr double inv_sqrt2pi = 0.39894228040143267794; // 1/sqrt(2 pi)
-
-/// Eigen's matrix product packs its operands and zeroes the result first: for a layer with a
-/// side of a few units (the 2 -> 32 -> 2 vector field of a Neural ODE) that is most of the work.
-/// Such products run here column by column, each column a vectorised sum over the rows.
-constexpr Index narrow = 8;
-
-/// out = in W^T + b (W: outputs x inputs).
-void affine(const Mat& in, const Mat& W, const Eigen::RowVectorXd& b, Mat& out)
-{
-    if (std::min(W.rows(), W.cols()) > narrow) {
-        out.noalias() = in * W.transpose();
-        out.rowwise() += b;
-        return;
-    }
-    out.resize(in.rows(), W.rows());
-    for (Index j = 0; j < W.rows(); ++j) {
-        auto o = out.col(j);
-        o.setConstant(b(j));
-        for (Index k = 0; k < W.cols(); ++k)
-            o += W(j, k) * in.col(k);
-    }
-}
-
-/// out = delta W (delta: rows x outputs).
-void back_through(const Mat& delta, const Mat& W, Mat& out)
-{
-    if (std::min(W.rows(), W.cols()) > narrow) {
-        out.noalias() = delta * W;
-        return;
-    }
-    out.resize(delta.rows(), W.cols());
-    for (Index k = 0; k < W.cols(); ++k) {
-        auto o = out.col(k);
-        o = W(0, k) * delta.col(0);
-        for (Index j = 1; j < W.rows(); ++j)
-            o += W(j, k) * delta.col(j);
-    }
-}
-
-/// G += delta^T in, G outputs x inputs (row-major in theta).
-void add_outer(const Mat& delta, const Mat& in, Eigen::Map<RowMajorMat> G)
-{
-    if (std::min(G.rows(), G.cols()) > narrow) {
-        G.noalias() += delta.transpose() * in;
-        return;
-    }
-    for (Index j = 0; j < G.rows(); ++j)
-        for (Index k = 0; k < G.cols(); ++k)
-            G(j, k) += delta.col(j).dot(in.col(k));
-}
 
 } // namespace
 
@@ -102,6 +50,34 @@ void activation_and_derivative(Activation act, const Mat& Z, Mat& A, Mat& D)
                 A(i, j) = z * Phi;
                 D(i, j) = Phi + z * inv_sqrt2pi * std::exp(-0.5 * z * z);
             }
+        return;
+    }
+}
+
+void activation_second_derivative(Activation act, const Mat& Z, const Mat& A, const Mat& D,
+                                  Mat& D2)
+{
+    switch (act) {
+    case Activation::Tanh: // (1 - t^2)' = -2 t (1 - t^2)
+        D2 = -2.0 * A.array() * D.array();
+        return;
+    case Activation::Sin:
+        D2 = -A;
+        return;
+    case Activation::Sigmoid: // (s (1 - s))' = s (1 - s)(1 - 2 s)
+        D2 = D.array() * (1.0 - 2.0 * A.array());
+        return;
+    case Activation::Softplus: // the derivative is the sigmoid s; s' = s (1 - s)
+        D2 = D.array() * (1.0 - D.array());
+        return;
+    case Activation::Silu: { // (s + z s (1 - s))' = s (1 - s)(2 + z (1 - 2 s))
+        Mat s;
+        ad::sigmoid_values(Z, s);
+        D2 = s.array() * (1.0 - s.array()) * (2.0 + Z.array() * (1.0 - 2.0 * s.array()));
+        return;
+    }
+    case Activation::Gelu: // (Phi + z phi)' = (2 - z^2) phi
+        D2 = (2.0 - Z.array().square()) * inv_sqrt2pi * (-0.5 * Z.array().square()).exp();
         return;
     }
 }

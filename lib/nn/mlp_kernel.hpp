@@ -40,6 +40,10 @@ public:
     /// After forward(X): out = (dN/dX) V row by row; V is n x input_dim.
     void tangent(const Mat& V, Workspace& ws, Mat& out) const;
 
+    /// W_l (outputs x inputs) and b_l of layer l = 0 .. layers()-1.
+    const Mat& weight(Index l) const { return m_W[std::size_t(l)]; }
+    const Eigen::RowVectorXd& bias(Index l) const { return m_b[std::size_t(l)]; }
+
 private:
     Mlp m_net;
     std::vector<Mat> m_W; // out x in
@@ -48,5 +52,8 @@ private:
 
 /// A = act(Z) and D = act'(Z), entry by entry (tanh through the vectorised exp).
 void activation_and_derivative(Activation act, const Mat& Z, Mat& A, Mat& D);
+/// D2 = act''(Z) from Z, A = act(Z) and D = act'(Z).
+void activation_second_derivative(Activation act, const Mat& Z, const Mat& A, const Mat& D,
+                                  Mat& D2);
 
 } // namespace flowkit::nn

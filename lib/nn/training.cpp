@@ -148,7 +148,7 @@ double Training::adam_epoch(long epoch, double& lr)
     double sum = 0;
     for (Index b = 0; b < batches; ++b) {
         m_objective.select_batch(b);
-        if (batches == 1 && !m_score) {
+        if (batches == 1 && !m_score && !m_keep_last) {
             // The loss Adam reports is that of the parameters before its step.
             const Vec before = m_theta;
             sum = m_adam.step(m_objective, m_theta);
@@ -159,7 +159,7 @@ double Training::adam_epoch(long epoch, double& lr)
         ++m_evaluations;
     }
     const double loss = sum / double(batches);
-    if (batches > 1 && !m_score)
+    if (batches > 1 && !m_score && !m_keep_last)
         consider_best(epoch, loss, m_theta); // the epoch's mean minibatch loss
     return loss;
 }
@@ -278,6 +278,11 @@ TrainingResult Training::run(const ModelBuilder& build)
             consider_best(epoch, loss, m_theta);
         if (m_score && epoch >= m_score_from)
             consider_best(epoch, m_score(m_theta), m_theta);
+        if (m_keep_last) {
+            m_best = m_theta;
+            m_best_loss = loss;
+            m_best_epoch = epoch;
+        }
 
         const bool lbfgs_stopped = !adam && m_lbfgs.stop() != LbfgsStop::none;
         const bool reached = p.target_loss && loss < *p.target_loss;

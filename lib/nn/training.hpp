@@ -83,6 +83,9 @@ public:
     /// Judge the best parameters by score(theta after the epoch) (e.g. a loss on a fixed test set)
     /// from epoch `from_epoch` on, instead of by the training loss.
     void select_best_by(std::function<double(const Vec& theta)> score, long from_epoch);
+    /// Keep the last parameters as the model: when every epoch sees a fresh random batch, its
+    /// loss says little about which epoch was best.
+    void keep_last() { m_keep_last = true; }
 
     /// Trains to params.epochs or until a stop; writes the model (best parameters, state,
     /// training record) to params.output at checkpoints and at the end (to stdout at the end
@@ -126,6 +129,7 @@ private:
     std::vector<Column> m_columns;
     std::function<double(const Vec&)> m_score;
     long m_score_from = 0;
+    bool m_keep_last = false;
 };
 
 } // namespace flowkit::nn

@@ -1,6 +1,7 @@
 #include "ode/expression_systems.hpp"
 
 #include "core/error.hpp"
+#include "io/table.hpp"
 
 #include <map>
 
@@ -9,8 +10,6 @@ namespace flowkit::ode {
 namespace {
 
 using expr::Expr;
-
-const char* const reserved_names[] = {"traj", "t", "H", "H_err", "H_N", "logp"};
 
 bool is_identifier(const std::string& s)
 {
@@ -42,9 +41,8 @@ void check_names(const std::vector<std::string>& vars, const ParamList& params)
     for (std::size_t i = 0; i < vars.size(); ++i) {
         if (!is_identifier(vars[i]))
             throw UsageError("--vars: '" + vars[i] + "' is not a name (letters, digits, _)");
-        for (const char* r : reserved_names)
-            if (vars[i] == r)
-                throw UsageError("--vars: '" + vars[i] + "' is a reserved column name");
+        if (io::is_reserved_column(vars[i]))
+            throw UsageError("--vars: '" + vars[i] + "' is a reserved column name");
         for (std::size_t j = 0; j < i; ++j)
             if (vars[i] == vars[j])
                 throw UsageError("--vars: '" + vars[i] + "' appears twice");

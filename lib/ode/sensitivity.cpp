@@ -7,6 +7,15 @@
 
 namespace flowkit::ode {
 
+GradientMethod parse_gradient_method(const std::string& name)
+{
+    if (name == "backprop")
+        return GradientMethod::backprop;
+    if (name == "adjoint")
+        return GradientMethod::adjoint;
+    throw UsageError("--grad must be backprop or adjoint (got '" + name + "')");
+}
+
 ForwardSolve::ForwardSolve(SolverSettings settings)
     : m_rk(rk_scheme(settings.method), settings, /*fsal=*/true)
 {

@@ -15,10 +15,20 @@
 #include "ode/parametric_system.hpp"
 
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace flowkit::ode {
+
+/// How a training loss differentiates through a solve (--grad).
+enum class GradientMethod
+{
+    backprop, ///< ForwardSolve::backward
+    adjoint   ///< ContinuousAdjoint
+};
+/// "backprop", "adjoint"; UsageError naming --grad otherwise.
+GradientMethod parse_gradient_method(const std::string& name);
 
 class ForwardSolve
 {

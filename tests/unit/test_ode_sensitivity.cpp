@@ -9,6 +9,7 @@
 #include "nn/init.hpp"
 #include "nn/mlp_kernel.hpp"
 #include "ode/sensitivity.hpp"
+#include "finite_differences.hpp"
 #include "random_matrix.hpp"
 
 #include <doctest/doctest.h>
@@ -17,31 +18,11 @@
 #include <functional>
 
 using namespace flowkit;
+using test::central_gradient;
 using test::random_mat;
+using test::rel_diff;
 
 namespace {
-
-double rel_diff(const Mat& a, const Mat& b)
-{
-    return (a - b).norm() / std::max(1e-300, b.norm());
-}
-
-/// Central differences of a scalar function along every entry of x.
-Mat central_gradient(const std::function<double(const Mat&)>& f, Mat x, double eps)
-{
-    Mat g(x.rows(), x.cols());
-    for (Index j = 0; j < x.cols(); ++j)
-        for (Index i = 0; i < x.rows(); ++i) {
-            const double x0 = x(i, j);
-            x(i, j) = x0 + eps;
-            const double fp = f(x);
-            x(i, j) = x0 - eps;
-            const double fm = f(x);
-            x(i, j) = x0;
-            g(i, j) = (fp - fm) / (2 * eps);
-        }
-    return g;
-}
 
 Vec random_params(const nn::Mlp& net, std::uint64_t seed)
 {
@@ -300,13 +281,13 @@ TEST_CASE("NodeLoss: the gradient (augmented, second order, relative) equals cen
         bool second_order;
         Index augment;
         bool relative;
-        models::NodeGradient gradient;
+        ode::GradientMethod gradient;
     };
-    for (const Kind k : {Kind{false, 0, false, models::NodeGradient::backprop},
-                         Kind{false, 2, false, models::NodeGradient::backprop},
-                         Kind{false, 1, true, models::NodeGradient::adjoint},
-                         Kind{true, 0, false, models::NodeGradient::backprop},
-                         Kind{true, 0, true, models::NodeGradient::adjoint}}) {
+    for (const Kind k : {Kind{false, 0, false, ode::GradientMethod::backprop},
+                         Kind{false, 2, false, ode::GradientMethod::backprop},
+                         Kind{false, 1, true, ode::GradientMethod::adjoint},
+                         Kind{true, 0, false, ode::GradientMethod::backprop},
+                         Kind{true, 0, true, ode::GradientMethod::adjoint}}) {
         CAPTURE(k.second_order);
         CAPTURE(k.augment);
         CAPTURE(k.relative);

@@ -18,8 +18,7 @@ std::vector<std::string> default_velocities(const io::TableReader& reader,
     };
     if (state.empty())
         for (const std::string& c : reader.columns())
-            if (!is_velocity(c) && c != "traj" && c != "t" && c != "H" && c != "H_err" &&
-                c != "H_N" && c != "logp")
+            if (!is_velocity(c) && !io::is_reserved_column(c))
                 state.push_back(c);
     std::vector<std::string> velocities;
     for (const std::string& s : state) {
@@ -125,7 +124,7 @@ int main(int argc, char** argv)
             p.adjoint.rtol = io::number_option(args, "adjoint-rtol");
         if (args.count("adjoint-atol"))
             p.adjoint.atol = io::number_option(args, "adjoint-atol");
-        p.gradient = models::parse_node_gradient(args["grad"].as<std::string>());
+        p.gradient = ode::parse_gradient_method(args["grad"].as<std::string>());
         const std::string loss = args["loss"].as<std::string>();
         if (loss != "mse" && loss != "relative")
             throw UsageError("--loss must be mse or relative (got '" + loss + "')");

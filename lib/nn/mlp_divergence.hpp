@@ -1,0 +1,55 @@
+// The divergence of an MLP vector field, its weight and input gradients and its tangent, in
+// closed form: the right-hand side of the log-density ODE of a continuous normalising flow
+// (lecture notes "Derivations of the ODE for the log probability", "Hutchinson Trace
+// Estimation"). The network N maps u = [x, s] (d inputs x, then others such as time s) to d
+// outputs; its divergence in x is
+//     div = sum_k p_k^T (dN/dx) p_k
+// over probes p_k: the d unit vectors (the exact trace, d tangent passes) or one random vector
+// per row (Hutchinson's estimator, unbiased when E[p p^T] = I). Each tangent pass runs
+// T_l = act'(Z_l) .* S_l, S_{l+1} = T_l W_{l+1}^T from S_1 = p W_1x^T; its reverse needs
+// act'' because the weight gradient of a divergence is a second derivative of the network.
+// Checked against the tape and finite differences in tests/unit/test_nn_mlp_divergence.cpp.
+#pragma once
+
+#include "core/eigen.hpp"
+#include "nn/mlp_kernel.hpp"
+
+#include <vector>
+
+namespace flowkit::nn {
+
+class MlpDivergence
+{
+public:
+    /// What forward() leaves for backward() and tangent(); one per thread, reused.
+    struct Workspace
+    {
+        std::vector<Mat> Z, A, D, D2;           // hidden layer l: Z_l, act, act', act''
+        std::vector<Mat> V;                     // probe k (n x d)
+        std::vector<std::vector<Mat>> S, T;     // probe k, hidden layer l
+        std::vector<Mat> Dbar;                  // hidden layer l
+        Mat delta, next, weighted, outer;
+        const Mat* U = nullptr;
+    };
+
+    /// The network must have input_dim() >= output_dim() = d; it is kept by reference.
+    explicit MlpDivergence(const MlpKernel& kernel);
+
+    Index dim() const { return m_d; }
+    /// out = N(U) (n x d) and div (n) from the probes: the unit vectors when probes is null,
+    /// else the rows of *probes (n x d, one probe per row). U must stay alive until backward().
+    void forward(const Mat& U, const Mat* probes, Workspace& ws, Mat& out, Vec& div) const;
+    /// After forward(U): ubar = (dN/dU)^T outbar + (d div/dU)^T divbar row by row (skipped
+    /// when null; the probes are held fixed) and grad += sum_i w_i [(dN/dtheta)^T outbar_i +
+    /// (d div/dtheta)^T divbar_i] (every w_i = 1 when w is null; skipped when grad is empty).
+    void backward(const Mat& outbar, const Vec& divbar, const Vec* w, Workspace& ws, Mat* ubar,
+                  Eigen::Ref<Vec> grad) const;
+    /// After forward(U): out = (dN/dU) V and ddiv = (d div/dU) V row by row (V: n x input_dim).
+    void tangent(const Mat& V, Workspace& ws, Mat& out, Vec& ddiv) const;
+
+private:
+    const MlpKernel& m_kernel;
+    Index m_d, m_hidden; // outputs (= probed inputs), hidden layers
+};
+
+} // namespace flowkit::nn

@@ -1,0 +1,23 @@
+// The three matrix products of a closed-form MLP pass (nn::MlpKernel, nn::MlpDivergence), fast
+// also when one side is a few units wide. Eigen's product packs its operands and zeroes the
+// result first: for a layer with a side of a few units (the 2 -> 32 -> 2 vector field of a
+// Neural ODE, the (x, t) input of a CNF) that is most of the work, so such products run column
+// by column, each column a vectorised sum over the rows.
+#pragma once
+
+#include "core/eigen.hpp"
+
+namespace flowkit::nn {
+
+using RowMajorMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// out = in W^T + b (W: outputs x inputs; out resized).
+void affine(const Mat& in, const Mat& W, const Eigen::RowVectorXd& b, Mat& out);
+/// out = in W_^T (out resized), W_ the first in.cols() columns of W.
+void times_transpose(const Mat& in, const Mat& W, Mat& out);
+/// out = delta W (delta: rows x outputs; out resized).
+void back_through(const Mat& delta, const Mat& W, Mat& out);
+/// G += delta^T in (G: outputs x inputs, a row-major block of theta).
+void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G);
+
+} // namespace flowkit::nn
