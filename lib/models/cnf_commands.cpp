@@ -115,7 +115,9 @@ void write_samples(const CnfSampleJob& job)
     ode::SolverSettings solver = job.solver;
     Vec times = Vec::LinSpaced(2, 0.0, 1.0);
     if (job.path) {
-        times = Vec::LinSpaced(K + 1, 0.0, 1.0);
+        times.resize(K + 1); // k / K, not LinSpaced's k h: the times print as 0.3, not 0.30000000000000004
+        for (Index k = 0; k <= K; ++k)
+            times(k) = double(k) / double(K);
         solver.steps_per_interval = 1;
     }
     const NeuralField velocity(m.arch.velocity(), m.theta);

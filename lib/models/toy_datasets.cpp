@@ -11,53 +11,32 @@ namespace {
 
 constexpr double pi = 3.14159265358979323846;
 
-/// Fisher-Yates over the rows: for i = n-1 down to 1, swap row i with row floor((i + 1) u).
-void shuffle_rows(Mat& x, Rng& rng)
+/// One of k components, uniformly: floor(k u).
+int component(int k, Rng& rng)
 {
-    for (Index i = x.rows() - 1; i > 0; --i) {
-        const auto j = std::min(static_cast<Index>(static_cast<double>(i + 1) * rng.uniform()), i);
-        if (j != i)
-            x.row(i).swap(x.row(j));
-    }
+    return std::min(static_cast<int>(k * rng.uniform()), k - 1);
 }
 
-/// Adds N(0, sd^2) to every entry: rows in order, x1 then x2.
-void add_noise(Mat& x, double sd, Rng& rng)
+/// An angle uniform on [0, stop). Independent angles, not scikit-learn's evenly spaced ones: two
+/// draws of a set are then independent samples of one distribution, as a two-sample statistic
+/// (the energy distance of a flow's samples against fresh data) needs.
+double random_angle(double stop, Rng& rng)
 {
-    for (Index i = 0; i < x.rows(); ++i) {
-        x(i, 0) += sd * rng.normal();
-        x(i, 1) += sd * rng.normal();
-    }
-}
-
-/// The k-th of `count` angles: linspace(0, stop) with both ends when `endpoint`, else
-/// 2 pi k / count style (stop excluded).
-double spaced(Index k, Index count, double stop, bool endpoint)
-{
-    if (endpoint)
-        return count > 1 ? stop * static_cast<double>(k) / static_cast<double>(count - 1) : 0.0;
-    return stop * static_cast<double>(k) / static_cast<double>(count);
+    return stop * rng.uniform();
 }
 
 Mat moons(Index n, Rng& rng)
 {
-    const Index n_out = n - n / 2, n_in = n / 2;
     Mat x(n, 2);
-    for (Index k = 0; k < n_out; ++k) {
-        const double a = spaced(k, n_out, pi, true);
-        x(k, 0) = std::cos(a);
-        x(k, 1) = std::sin(a);
+    for (Index i = 0; i < n; ++i) {
+        const bool outer = rng.uniform() < 0.5;
+        const double a = random_angle(pi, rng);
+        const double g1 = rng.normal(), g2 = rng.normal();
+        const double px = outer ? std::cos(a) : 1 - std::cos(a);
+        const double py = outer ? std::sin(a) : 0.5 - std::sin(a);
+        x(i, 0) = 2 * (px + 0.1 * g1) - 1;
+        x(i, 1) = 2 * (py + 0.1 * g2) - 0.2;
     }
-    for (Index k = 0; k < n_in; ++k) {
-        const double a = spaced(k, n_in, pi, true);
-        x(n_out + k, 0) = 1 - std::cos(a);
-        x(n_out + k, 1) = 1 - std::sin(a) - 0.5;
-    }
-    add_noise(x, 0.1, rng);
-    x *= 2;
-    x.col(0).array() -= 1;
-    x.col(1).array() -= 0.2;
-    shuffle_rows(x, rng);
     return x;
 }
 
@@ -67,7 +46,7 @@ Mat eight_gaussians(Index n, Rng& rng)
     const double centres[8][2] = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {h, h}, {h, -h}, {-h, h}, {-h, -h}};
     Mat x(n, 2);
     for (Index i = 0; i < n; ++i) {
-        const int k = std::min(static_cast<int>(8 * rng.uniform()), 7);
+        const int k = component(8, rng);
         const double g1 = rng.normal(), g2 = rng.normal();
         x(i, 0) = (4 * centres[k][0] + 0.5 * g1) / 1.414;
         x(i, 1) = (4 * centres[k][1] + 0.5 * g2) / 1.414;
@@ -77,21 +56,14 @@ Mat eight_gaussians(Index n, Rng& rng)
 
 Mat circles(Index n, Rng& rng)
 {
-    const Index n_out = n - n / 2, n_in = n / 2;
     Mat x(n, 2);
-    for (Index k = 0; k < n_out; ++k) {
-        const double a = spaced(k, n_out, 2 * pi, false);
-        x(k, 0) = std::cos(a);
-        x(k, 1) = std::sin(a);
+    for (Index i = 0; i < n; ++i) {
+        const double r = rng.uniform() < 0.5 ? 1.0 : 0.5;
+        const double a = random_angle(2 * pi, rng);
+        const double g1 = rng.normal(), g2 = rng.normal();
+        x(i, 0) = 3 * (r * std::cos(a) + 0.08 * g1);
+        x(i, 1) = 3 * (r * std::sin(a) + 0.08 * g2);
     }
-    for (Index k = 0; k < n_in; ++k) {
-        const double a = spaced(k, n_in, 2 * pi, false);
-        x(n_out + k, 0) = 0.5 * std::cos(a);
-        x(n_out + k, 1) = 0.5 * std::sin(a);
-    }
-    add_noise(x, 0.08, rng);
-    x *= 3;
-    shuffle_rows(x, rng);
     return x;
 }
 
@@ -112,36 +84,30 @@ Mat checkerboard(Index n, Rng& rng)
 
 Mat two_spirals(Index n, Rng& rng)
 {
-    const Index first = n - n / 2;
     Mat x(n, 2);
     for (Index i = 0; i < n; ++i) {
+        const double sign = rng.uniform() < 0.5 ? 1.0 : -1.0;
         const double u = rng.uniform(), u1 = rng.uniform(), u2 = rng.uniform();
         const double s = std::sqrt(u) * 540 * (2 * pi) / 360;
-        const double sign = i < first ? 1.0 : -1.0;
         x(i, 0) = sign * (-std::cos(s) * s + 0.5 * u1) / 3 + 0.1 * rng.normal();
         x(i, 1) = sign * (std::sin(s) * s + 0.5 * u2) / 3 + 0.1 * rng.normal();
     }
-    shuffle_rows(x, rng);
     return x;
 }
 
 Mat pinwheel(Index n, Rng& rng)
 {
-    constexpr Index arms = 5;
+    constexpr int arms = 5;
     constexpr double radial_sd = 0.3, tangential_sd = 0.1, rate = 0.25;
     Mat x(n, 2);
-    Index row = 0;
-    for (Index k = 0; k < arms; ++k) {
-        const Index count = n / arms + (k < n % arms ? 1 : 0);
-        for (Index c = 0; c < count; ++c, ++row) {
-            const double f1 = 1 + radial_sd * rng.normal();
-            const double f2 = tangential_sd * rng.normal();
-            const double angle = 2 * pi * static_cast<double>(k) / arms + rate * std::exp(f1);
-            x(row, 0) = 2 * (std::cos(angle) * f1 - std::sin(angle) * f2);
-            x(row, 1) = 2 * (std::sin(angle) * f1 + std::cos(angle) * f2);
-        }
+    for (Index i = 0; i < n; ++i) {
+        const int k = component(arms, rng);
+        const double f1 = 1 + radial_sd * rng.normal();
+        const double f2 = tangential_sd * rng.normal();
+        const double angle = 2 * pi * k / arms + rate * std::exp(f1);
+        x(i, 0) = 2 * (std::cos(angle) * f1 - std::sin(angle) * f2);
+        x(i, 1) = 2 * (std::sin(angle) * f1 + std::cos(angle) * f2);
     }
-    shuffle_rows(x, rng);
     return x;
 }
 
@@ -161,17 +127,13 @@ Mat rings(Index n, Rng& rng)
 {
     const double radii[4] = {3, 2.25, 1.5, 0.75};
     Mat x(n, 2);
-    Index row = 0;
-    for (int r = 0; r < 4; ++r) {
-        const Index count = n / 4 + (r == 0 ? n % 4 : 0);
-        for (Index k = 0; k < count; ++k, ++row) {
-            const double a = spaced(k, count, 2 * pi, false);
-            x(row, 0) = radii[r] * std::cos(a);
-            x(row, 1) = radii[r] * std::sin(a);
-        }
+    for (Index i = 0; i < n; ++i) {
+        const double r = radii[component(4, rng)];
+        const double a = random_angle(2 * pi, rng);
+        const double g1 = rng.normal(), g2 = rng.normal();
+        x(i, 0) = r * std::cos(a) + 0.08 * g1;
+        x(i, 1) = r * std::sin(a) + 0.08 * g2;
     }
-    shuffle_rows(x, rng);
-    add_noise(x, 0.08, rng);
     return x;
 }
 

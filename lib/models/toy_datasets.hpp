@@ -20,29 +20,27 @@ const std::vector<std::string>& toy_dataset_names();
 /// seed fixes the bytes). UsageError "unknown toy data set 'NAME' (one of moons, 8gaussians,
 /// ...)" for another name, UsageError for n < 0.
 ///
-/// The sets and their draws ("shuffle" is a Fisher-Yates over the rows, last row first: row i
-/// swaps with row floor((i + 1) u), one uniform u per row i = n-1, ..., 1; "noise" draws two
-/// normals per row, x1 then x2, rows in order):
-///  - moons: ceil(n/2) rows (cos a, sin a), a = linspace(0, pi) with both ends, then floor(n/2)
-///    rows (1 - cos a, 0.5 - sin a); noise sd 0.1; times 2 plus (-1, -0.2); shuffle.
-///  - 8gaussians: per row a centre k = floor(8u) of 4 (1,0), (-1,0), (0,1), (0,-1),
-///    (1,1)/sqrt2, (1,-1)/sqrt2, (-1,1)/sqrt2, (-1,-1)/sqrt2, then two normals (sd 0.5);
-///    everything divided by 1.414. No shuffle (rows are independent).
-///  - circles: ceil(n/2) rows on the unit circle, then floor(n/2) on radius 0.5, angles
-///    2 pi k / count; noise sd 0.08; times 3; shuffle.
-///  - checkerboard: per row u, v, w uniform: x1 = 4u - 2, b = floor(2w),
+/// Every row is an independent draw (unlike scikit-learn's moons and circles, which space the
+/// points evenly and split them exactly between the parts): two draws of a set are then
+/// independent samples of one distribution, as a two-sample statistic such as the energy
+/// distance of a flow's samples against fresh data needs. Per row, in this order ("part k of
+/// K" is floor(K u); "angle" is u times its range; "noise" two normals, x1 then x2):
+///  - moons: the outer half circle (cos a, sin a) if u < 1/2, else the inner one
+///    (1 - cos a, 0.5 - sin a); angle on [0, pi); noise sd 0.1; times 2 plus (-1, -0.2).
+///  - 8gaussians: part k of 8 of the centres 4 (1,0), (-1,0), (0,1), (0,-1), (1,1)/sqrt2,
+///    (1,-1)/sqrt2, (-1,1)/sqrt2, (-1,-1)/sqrt2; two normals (sd 0.5); divided by 1.414.
+///  - circles: radius 1 if u < 1/2, else 0.5; angle on [0, 2 pi); noise sd 0.08; times 3.
+///  - checkerboard: u, v, w uniform: x1 = 4u - 2, b = floor(2w),
 ///    x2 = v - 2b + (floor(x1) mod 2) (mod in {0, 1}); times 2. Every point lies in [-4, 4)^2
 ///    with floor(x1/2) + floor(x2/2) even.
-///  - 2spirals: n - floor(n/2) rows on the first arm, then floor(n/2) on the second; per row
-///    u, u1, u2 uniform, s = 3 pi sqrt(u), p = (-s cos s + u1/2, s sin s + u2/2), negated on
-///    the second arm, divided by 3, then the row's noise (sd 0.1); shuffle.
-///  - pinwheel: equal arms k = 0..4 in order (the first n mod 5 arms one row more); per row two
-///    normals g1, g2, f = (1 + 0.3 g1, 0.1 g2), angle = 2 pi k / 5 + 0.25 exp(f1), the point
-///    2 R(angle) f with R the counter-clockwise rotation; shuffle.
-///  - swissroll: per row u, then two normals: t = 1.5 pi (1 + 2u),
-///    ((t cos t, t sin t) + noise) / 5. No shuffle.
-///  - rings: radii 3, 2.25, 1.5, 0.75, n/4 rows each in that order (the first ring also takes
-///    the remainder), angles 2 pi k / count; shuffle; then noise sd 0.08.
+///  - 2spirals: the first arm if u < 1/2, else the second; u, u1, u2 uniform,
+///    s = 3 pi sqrt(u), p = (-s cos s + u1/2, s sin s + u2/2), negated on the second arm,
+///    divided by 3, plus noise sd 0.1.
+///  - pinwheel: arm k of 5; two normals g1, g2, f = (1 + 0.3 g1, 0.1 g2),
+///    angle = 2 pi k / 5 + 0.25 exp(f1), the point 2 R(angle) f with R the counter-clockwise
+///    rotation.
+///  - swissroll: u, then two normals: t = 1.5 pi (1 + 2u), ((t cos t, t sin t) + noise) / 5.
+///  - rings: radius part k of 4 of 3, 2.25, 1.5, 0.75; angle on [0, 2 pi); noise sd 0.08.
 Mat toy_dataset(const std::string& name, Index n, Rng& rng);
 
 } // namespace flowkit::models

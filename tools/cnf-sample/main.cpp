@@ -84,7 +84,7 @@ cxxopts::Options train_options()
         "optimiser step (--epochs counts them) draws a fresh batch.");
     opts.custom_help("--data FILE [OPTION...] -o MODEL.json");
     io::add_common_options(opts);
-    nn::add_training_options(opts, {3000, 1e-3, "adam", "constant", 0.0, "64,64", "tanh"});
+    nn::add_training_options(opts, {20000, 1e-3, "adam", "cosine", 0.0, "64,64", "tanh"});
     // clang-format off
     opts.add_options("CNF training")
         ("data", "The points (default: -i or standard input).", cxxopts::value<std::string>(),
