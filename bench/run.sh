@@ -108,3 +108,7 @@ echo
 # Neural ODE training against a PyTorch dopri5 that mirrors torchdiffeq (issue 7's targets).
 echo
 "$here/node.sh"
+
+# Continuous normalising flows (cnf-sample) against PyTorch: flow matching, sampling, mle.
+echo
+"$here/cnf.sh"

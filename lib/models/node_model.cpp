@@ -151,7 +151,7 @@ nlohmann::ordered_json NeuralField::describe() const
     return j;
 }
 
-void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s) const
+void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives) const
 {
     // The input is copied even when it is x itself: a memo outlives the caller's x.
     const Index n = x.rows(), m = m_arch.ode_dim();
@@ -159,7 +159,7 @@ void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s) const
     s.in.leftCols(m) = x;
     if (m_arch.time_dependent)
         s.in.col(m) = t;
-    m_kernel.forward(s.in, s.ws, s.out);
+    m_kernel.forward(s.in, s.ws, s.out, keep_derivatives);
 }
 
 void NeuralField::field_value(const Mat& x, const Scratch& s, Mat& f) const
@@ -193,7 +193,7 @@ void NeuralField::backward(const Mat& a, const Vec* w, Scratch& s, Mat& xbar,
 void NeuralField::rhs(const Vec& t, const Mat& x, Mat& f) const
 {
     Scratch& s = scratch();
-    forward(t, x, s);
+    forward(t, x, s, false);
     field_value(x, s, f);
 }
 

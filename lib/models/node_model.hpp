@@ -74,7 +74,7 @@ private:
     struct Scratch;
     static Scratch& scratch();
     /// The network's input [y, t] or [x, v, t] into s.in, and its forward pass into s.out.
-    void forward(const Vec& t, const Mat& x, Scratch& s) const;
+    void forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives = true) const;
     /// F from s.out.
     void field_value(const Mat& x, const Scratch& s, Mat& f) const;
     /// The reverse pass after forward(): xbar and the parameter gradient.

@@ -16,6 +16,26 @@ constexpr double inv_sqrt2pi = 0.39894228040143267794; // 1/sqrt(2 pi)
 
 } // namespace
 
+void activation_values(Activation act, const Mat& Z, Mat& A)
+{
+    switch (act) {
+    case Activation::Tanh:
+        ad::tanh_values(Z, A);
+        return;
+    case Activation::Sin:
+        A = Z.array().sin();
+        return;
+    case Activation::Sigmoid:
+        ad::sigmoid_values(Z, A);
+        return;
+    default: {
+        Mat D;
+        activation_and_derivative(act, Z, A, D);
+        return;
+    }
+    }
+}
+
 void activation_and_derivative(Activation act, const Mat& Z, Mat& A, Mat& D)
 {
     switch (act) {
@@ -99,7 +119,7 @@ void MlpKernel::set_params(const Vec& theta)
     }
 }
 
-void MlpKernel::forward(const Mat& X, Workspace& ws, Mat& out) const
+void MlpKernel::forward(const Mat& X, Workspace& ws, Mat& out, bool keep_derivatives) const
 {
     const Index L = m_net.layers();
     if (X.cols() != m_net.input_dim())
@@ -113,7 +133,10 @@ void MlpKernel::forward(const Mat& X, Workspace& ws, Mat& out) const
     for (Index l = 0; l + 1 < L; ++l) {
         const auto k = std::size_t(l);
         affine(*in, m_W[k], m_b[k], ws.next);
-        activation_and_derivative(m_net.activation(), ws.next, ws.A[k], ws.D[k]);
+        if (keep_derivatives)
+            activation_and_derivative(m_net.activation(), ws.next, ws.A[k], ws.D[k]);
+        else
+            activation_values(m_net.activation(), ws.next, ws.A[k]);
         in = &ws.A[k];
     }
     const auto k = std::size_t(L - 1);

@@ -30,8 +30,10 @@ public:
     const Mlp& net() const { return m_net; }
     void set_params(const Vec& theta);
 
-    /// out = N(X), n x output_dim (resized). X must stay alive until backward()/tangent().
-    void forward(const Mat& X, Workspace& ws, Mat& out) const;
+    /// out = N(X), n x output_dim (resized). X must stay alive until backward()/tangent(),
+    /// which need keep_derivatives (without it, act' is not computed: a tenth of a forward
+    /// pass with tanh).
+    void forward(const Mat& X, Workspace& ws, Mat& out, bool keep_derivatives = true) const;
     /// After forward(X): xbar = (dN/dX)^T abar row by row (skipped when xbar is null), and
     /// grad += sum_i w_i (dN/dtheta)(X_i)^T abar_i in the Mlp's layout (every w_i = 1 when w is
     /// null; no parameter gradient when grad is empty). abar is n x output_dim.
@@ -50,7 +52,9 @@ private:
     std::vector<Eigen::RowVectorXd> m_b;
 };
 
-/// A = act(Z) and D = act'(Z), entry by entry (tanh through the vectorised exp).
+/// A = act(Z), entry by entry (tanh through the vectorised exp).
+void activation_values(Activation act, const Mat& Z, Mat& A);
+/// A = act(Z) and D = act'(Z), entry by entry.
 void activation_and_derivative(Activation act, const Mat& Z, Mat& A, Mat& D);
 /// D2 = act''(Z) from Z, A = act(Z) and D = act'(Z).
 void activation_second_derivative(Activation act, const Mat& Z, const Mat& A, const Mat& D,
