@@ -4,6 +4,7 @@
 #include "models/cnf_flow.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <numeric>
 
 namespace flowkit::models {
@@ -57,9 +58,16 @@ void CnfMatchingLoss::draw(const std::vector<Index>& rows, Rng& rng)
             x0(i, j) = rng.normal();
         t(i) = rng.uniform();
     }
-    matching_target(m_params.path, x0, x1, t, xt, m_targets);
-    m_inputs.resize(n, d + 1);
-    m_inputs << xt, t;
+    matching_target(m_params.path, x0, x1, t, xt, ut);
+    m_rows = n;
+    m_blocks.resize(std::size_t(m_eval.blocks(n)));
+    for (Index b = 0; b < Index(m_blocks.size()); ++b) {
+        const Index row0 = b * cnf_block_rows, rows = std::min(cnf_block_rows, n - row0);
+        Block& blk = m_blocks[std::size_t(b)];
+        blk.inputs.resize(rows, d + 1);
+        blk.inputs << xt.middleRows(row0, rows), t.segment(row0, rows);
+        blk.targets = ut.middleRows(row0, rows);
+    }
 }
 
 void CnfMatchingLoss::shuffle(Rng& rng, long)
@@ -82,20 +90,19 @@ void CnfMatchingLoss::use_full_batch()
 double CnfMatchingLoss::evaluate_with_gradient(const Vec& theta, Vec& grad)
 {
     m_kernel.set_params(theta);
-    const Index n = m_inputs.rows(), d = m_targets.cols();
-    m_workspaces.resize(std::size_t(m_eval.blocks(n)));
-    const nn::BlockFn fn = [&](ad::Tape&, Index row0, Index rows, Vec& g) {
-        nn::MlpKernel::Workspace& ws = m_workspaces[std::size_t(row0 / cnf_block_rows)];
-        const Mat in = m_inputs.middleRows(row0, rows);
-        Mat out;
-        m_kernel.forward(in, ws, out);
-        const Mat r = out - m_targets.middleRows(row0, rows);
+    const Index d = m_data.cols();
+    const nn::BlockFn fn = [&](ad::Tape&, Index row0, Index, Vec& g) {
+        Block& b = m_blocks[std::size_t(row0 / cnf_block_rows)];
+        m_kernel.forward(b.inputs, b.ws, b.out);
+        b.out -= b.targets; // the residual; its gradient is twice it
+        const double loss = b.out.squaredNorm();
+        b.out *= 2.0;
         g.setZero(theta.size());
-        m_kernel.backward(2.0 * r, nullptr, ws, nullptr, g);
-        return r.squaredNorm();
+        m_kernel.backward(b.out, nullptr, b.ws, nullptr, g);
+        return loss;
     };
-    const double scale = 1.0 / double(n * d);
-    const double loss = m_eval.evaluate(n, theta.size(), fn, grad) * scale;
+    const double scale = 1.0 / double(m_rows * d);
+    const double loss = m_eval.evaluate(m_rows, theta.size(), fn, grad) * scale;
     grad *= scale;
     return loss;
 }

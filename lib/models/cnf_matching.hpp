@@ -52,11 +52,18 @@ private:
     /// The network's inputs [x_t, t] and targets u for data rows `rows`, from rng.
     void draw(const std::vector<Index>& rows, Rng& rng);
 
+    /// One block of rows: its inputs and targets, and the kernel's workspace.
+    struct Block
+    {
+        Mat inputs, targets, out;
+        nn::MlpKernel::Workspace ws;
+    };
+
     const Mat& m_data;
     CnfMatchingParams m_params;
     nn::MlpKernel m_kernel;
-    Mat m_inputs, m_targets;
-    std::vector<nn::MlpKernel::Workspace> m_workspaces; // one per block
+    Index m_rows = 0;
+    std::vector<Block> m_blocks;
     nn::BatchEvaluator m_eval;
 };
 
