@@ -9,10 +9,10 @@
 #            = the mean of the last min(200, ITERS) iterations' losses (both sides: same start,
 #            their own random batches).
 #   sample   2000 points pushed from t = 0 to 1 with 20 RK4 steps through the flowkit model of
-#            the fm row: flowkit = the whole `cnf-sample sample` process (median of REPEATS runs;
-#            cnf-sample prints no timing of its own for sample), its start-up (the same with
-#            -n 0) on its own row; PyTorch = one call (noise and solve, autograd off), median of
-#            up to 20. Check: PyTorch's float64 RK4 push of flowkit's noise (the t = 0 rows of
+#            the fm row: flowkit = the noise and the solve as `cnf-sample sample --stats` times
+#            them (median of REPEATS runs), the process start-up and model reading (the whole
+#            process with -n 0) on its own row; PyTorch = one call (noise and solve, autograd
+#            off), median of up to 20. Check: PyTorch's float64 RK4 push of flowkit's noise (the t = 0 rows of
 #            `cnf-sample sample --path -n 5 --seed 4`) against flowkit's t = 1 rows, <= 1e-10.
 #   mle      maximum-likelihood training, exact trace, RK4 10 steps from t = 1 to 0, backprop
 #            through the steps, batch 256, ITERS_MLE iterations (default 200): median seconds per
@@ -90,18 +90,24 @@ mle_opts=(--objective mle --trace exact --method rk4 --steps 10)
 read -r fk_mle2 fk_mle_loss <<< "$(flowkit_train 2 "$ITERS_MLE" "$work/mle.json" "$win_mle" "${mle_opts[@]}")"
 read -r fk_mle1 _ <<< "$(flowkit_train 1 "$ITERS_MLE" "$work/mle1.json" "$win_mle" "${mle_opts[@]}")"
 
-# 3. flowkit sampling: whole processes, and the start-up alone.
+# 3. flowkit sampling: the noise and the solve as its --stats summary times them ("2000 samples
+#    (rk4, 20 steps) in 0.0385 s"), and the whole process with -n 0 (start-up, reading the model).
 sample_time() {
+    for _ in $(seq "$REPEATS"); do
+        cnf-sample sample --model "$work/fm.json" -n 2000 --seed 4 --method rk4 --steps 20 \
+            --threads 2 --stats 2>&1 > "$work/samples.csv" | sed -E 's/.* in ([0-9.e+-]+) s$/\1/'
+    done | median
+}
+start_time() {
     for _ in $(seq "$REPEATS"); do
         local t0
         t0=$(now)
-        cnf-sample sample --model "$work/fm.json" -n "$1" --seed 4 --method rk4 --steps 20 \
-            --threads 2 > "$work/samples.csv"
+        cnf-sample sample --model "$work/fm.json" -n 0 > /dev/null
         elapsed "$t0"
     done | median
 }
-fk_sample=$(sample_time 2000)
-fk_start=$(sample_time 0)
+fk_sample=$(sample_time)
+fk_start=$(start_time)
 cnf-sample sample --model "$work/fm.json" --path --method rk4 --steps 20 -n 5 --seed 4 > "$work/path.csv"
 fk_logp=$(cnf-sample logp --model "$work/init.json" --method rk4 --steps 10 < "$work/sub.csv" |
     awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "logp") c = i }
@@ -156,7 +162,7 @@ fi
 rows=(
     "fm $ITERS it., flowkit 2 thr.|$fk_fm2|fm|>=5x|$fk_fm_loss|${best_loss[fm_float32]:--}|same start"
     "fm $ITERS it., flowkit 1 thr.|$fk_fm1|fm|>=5x|$fk_fm_loss|${best_loss[fm_float32]:--}|"
-    "sample 2000, RK4 20, process|$fk_sample|sample|>=5x|-|-|push $push_diff $ok_push"
+    "sample 2000, RK4 20|$fk_sample|sample|>=5x|-|-|push $push_diff $ok_push"
     "sample -n 0 (process start)|$fk_start|-|-|-|-|"
     "mle $ITERS_MLE it., flowkit 2 thr.|$fk_mle2|mle|-|$fk_mle_loss|${best_loss[mle_float32]:--}|logp $logp_diff $ok_logp"
     "mle $ITERS_MLE it., flowkit 1 thr.|$fk_mle1|mle|-|$fk_mle_loss|${best_loss[mle_float32]:--}|"

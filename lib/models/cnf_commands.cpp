@@ -6,6 +6,7 @@
 #include "models/field_on_tape.hpp"
 #include "models/toy_datasets.hpp"
 #include "nn/init.hpp"
+#include "io/progress.hpp"
 #include "ode/state_names_only.hpp"
 
 namespace flowkit::models {
@@ -120,8 +121,14 @@ void write_samples(const CnfSampleJob& job)
             times(k) = double(k) / double(K);
         solver.steps_per_interval = 1;
     }
+    io::Progress progress("cnf-sample sample", job.common.quiet, job.common.stats);
     const NeuralField velocity(m.arch.velocity(), m.theta);
     const Mat flow = cnf_push_forward(velocity, z, times, solver, job.common.threads);
+    const std::string how = solver.method + (ode::rk_scheme(solver.method).adaptive()
+                                                 ? ""
+                                                 : ", " + std::to_string(K) + " steps");
+    progress.summary(std::to_string(job.count) + " samples (" + how + ") in " +
+                     io::format_duration(progress.elapsed_seconds()));
 
     if (!job.path) {
         write_table(m.arch.state_names, flow.bottomRows(job.count), job.common);
@@ -156,6 +163,7 @@ void write_log_density(const CnfLogDensityJob& job)
     for (Index j = 0; j < x.cols(); ++j)
         x.col(j) = rows.col(state[std::size_t(j)]);
 
+    io::Progress progress("cnf-sample logp", job.common.quiet, job.common.stats);
     const CnfDensityField field(m.arch, m.theta, job.trace);
     Mat probes;
     if (job.trace == TraceEstimator::hutchinson) {
@@ -163,6 +171,9 @@ void write_log_density(const CnfLogDensityJob& job)
         draw_probes(job.probe, x.rows(), x.cols(), rng, probes);
     }
     const Vec logp = cnf_log_density(field, x, &probes, job.solver, job.common.threads);
+    progress.summary(std::to_string(x.rows()) + " points in " +
+                     io::format_duration(progress.elapsed_seconds()) +
+                     (x.rows() > 0 ? "; mean logp " + io::format_number(logp.mean()) : ""));
 
     std::vector<std::string> columns = reader.columns();
     columns.push_back("logp");
