@@ -1,6 +1,7 @@
 #include "models/node_train.hpp"
 
 #include "core/error.hpp"
+#include "models/cnf_model.hpp"
 #include "models/field_on_tape.hpp"
 #include "nn/init.hpp"
 #include "ode/state_names_only.hpp"
@@ -30,9 +31,11 @@ void run_node_training(const NodeTrainJob& job)
 
 LearnedField read_learned_field(const std::string& path)
 {
-    const io::Model model = io::read_model(path, {"node"});
+    const io::Model model = io::read_model(path, {"node", "cnf"});
     LearnedField out;
-    out.arch = NodeArchitecture::from_json(model);
+    // A CNF's velocity field is a time-dependent Neural ODE field with the same parameters.
+    out.arch = model.json.at("kind") == "cnf" ? CnfArchitecture::from_json(model).velocity()
+                                              : NodeArchitecture::from_json(model);
     out.theta = io::read_numbers(model, model.json, "params", out.arch.num_params());
     if (out.arch.augment > 0)
         throw UsageError("integrate --field steps the learned field in its own " +

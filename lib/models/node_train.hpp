@@ -30,7 +30,8 @@ void run_node_training(const NodeTrainJob& job);
 /// The model file of a Neural ODE with parameters theta.
 io::Json node_model_json(const NodeArchitecture& arch, const Vec& theta);
 
-/// A node-fit model ("-": stdin) for integrate --field.
+/// A node-fit model, or the velocity field of a cnf-sample model, ("-": stdin) for integrate
+/// --field.
 struct LearnedField
 {
     NodeArchitecture arch;

@@ -51,9 +51,11 @@ int main(int argc, char** argv)
                      "for its own initial condition only. --param sets the parameters of a "
                      "parametric model, inside its trained ranges.",
              cxxopts::value<std::string>(), "MODEL.json")
-            ("field", "The vector field is the Neural ODE in MODEL (from node-fit), stepped with "
-                      "--method (explicit symplectic methods refuse it: it is not separable). A "
-                      "second-order model's state is the positions, then the velocities.",
+            ("field", "The vector field is the Neural ODE in MODEL (from node-fit) or the velocity "
+                      "field F(t, x) of a continuous normalising flow (from cnf-sample train: "
+                      "noise at t = 0 flows to data at t = 1), stepped with --method (explicit "
+                      "symplectic methods refuse it: it is not separable). A second-order "
+                      "model's state is the positions, then the velocities.",
              cxxopts::value<std::string>(), "MODEL.json");
         opts.add_options("Initial conditions")
             ("ic", "One initial condition, instead of reading the input.",
