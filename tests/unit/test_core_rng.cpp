@@ -7,7 +7,7 @@
 
 using flowkit::Rng;
 
-TEST_CASE("rng: same seed, same stream; state round-trips")
+TEST_CASE("rng: same seed, same stream - state round-trips")
 {
     Rng a(42), b(42), c(43);
     for (int i = 0; i < 100; ++i) {

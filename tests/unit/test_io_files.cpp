@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 using test::fresh_dir;
 using test::slurp;
 
-TEST_CASE("atomic file: visible only after commit; an abandoned one leaves nothing")
+TEST_CASE("atomic file: visible only after commit - an abandoned one leaves nothing")
 {
     const fs::path dir = fresh_dir("atomic");
     const fs::path target = dir / "out.csv";

@@ -308,8 +308,8 @@ TEST_CASE("CNF maximum likelihood: the gradient matches central differences")
     }
 }
 
-TEST_CASE("CNF flow matching: the gradient matches central differences; the cosine path's "
-          "velocity is its time derivative")
+TEST_CASE("CNF flow matching: the gradient matches central differences, and the cosine "
+          "path's velocity is its time derivative")
 {
     const models::CnfArchitecture arch = small_arch();
     const Vec theta = random_params(arch.network(), 14);

@@ -152,7 +152,7 @@ TEST_CASE("models collocation: unshifted Halton points are radical inverses in t
     }
 }
 
-TEST_CASE("models collocation: points lie in the unit cube; a seed fixes them, another moves them")
+TEST_CASE("models collocation: points lie in the unit cube - a seed fixes them, another moves them")
 {
     for (Sampler s : {Sampler::uniform, Sampler::sobol, Sampler::halton}) {
         INFO(models::to_string(s));
@@ -211,7 +211,7 @@ TEST_CASE("models collocation: shifted Sobol and Halton are more even than unifo
     CHECK(halton < 0.15 * random);
 }
 
-TEST_CASE("models collocation: sampler names round-trip; bad names and dimensions throw")
+TEST_CASE("models collocation: sampler names round-trip - bad names and dimensions throw")
 {
     for (Sampler s : {Sampler::uniform, Sampler::sobol, Sampler::halton})
         CHECK(models::parse_sampler(models::to_string(s)) == s);

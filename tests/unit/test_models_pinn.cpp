@@ -393,7 +393,7 @@ TEST_CASE("models pinn: collocation points are redrawn every resample_every epoc
     CHECK(sized.initial_states().rows() == 37);
 }
 
-TEST_CASE("models pinn: the architecture survives a JSON round trip; malformed ones are refused")
+TEST_CASE("models pinn: the architecture survives a JSON round trip - malformed ones are refused")
 {
     for (PinnMode mode : {PinnMode::ivp, PinnMode::flow_map})
         for (IcMode m : all_ic_modes) {

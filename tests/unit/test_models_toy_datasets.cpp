@@ -156,7 +156,7 @@ TEST_CASE("toy rings: four equal rings at radii 3, 2.25, 1.5, 0.75")
     }
 }
 
-TEST_CASE("toy checkerboard: the eight even squares of side 2 in [-4, 4)^2, equally filled")
+TEST_CASE("toy checkerboard: the eight even squares of side 2 in the square of side 8 about 0, equally filled")
 {
     const Mat x = toy("checkerboard", big, 10);
     // x1 = 4u - 2 with floor(x1) = c, x2 = v - 2b + (c mod 2): floor(x2) = c mod 2 - 2b has the
@@ -217,7 +217,7 @@ TEST_CASE("toy moons: moments against the exact ones of the two half circles")
     CHECK(std::abs(x.col(0).dot(x.col(1)) / big - e12) < 0.025);
 }
 
-TEST_CASE("toy swissroll: radius t/5 with t uniform on [1.5 pi, 4.5 pi], phase t")
+TEST_CASE("toy swissroll: radius t/5 with t uniform from 1.5 pi to 4.5 pi, phase t")
 {
     const Mat x = toy("swissroll", big, 12);
     const Vec r = radii(x);

@@ -118,7 +118,7 @@ TEST_CASE("nn adam: decoupled weight decay shrinks toward zero on a flat objecti
     CHECK((x - std::pow(0.95, 10) * x0).norm() < 1e-15);
 }
 
-TEST_CASE("nn adam: the first step moves each coordinate by lr; clipping caps the gradient")
+TEST_CASE("nn adam: the first step moves each coordinate by lr - clipping caps the gradient")
 {
     Linear f;
     f.s = (Vec(4) << 1e-2, -1.0, 3e2, -1e4).finished();
@@ -152,7 +152,7 @@ TEST_CASE("nn adam: the first step moves each coordinate by lr; clipping caps th
     }
 }
 
-TEST_CASE("nn adam: resume from a saved state continues exactly; callback stops")
+TEST_CASE("nn adam: resume from a saved state continues exactly - callback stops")
 {
     Rosenbrock f;
     AdamParams p;

@@ -205,7 +205,7 @@ TEST_CASE("nn mlp: input_gradient, tangent and hessian_vector against finite dif
     }
 }
 
-TEST_CASE("nn mlp: tangent of a vector-valued net; time derivative with V = e_t")
+TEST_CASE("nn mlp: tangent of a vector-valued net - time derivative with V = e_t")
 {
     Rng rng(6);
     const Index n = 5;

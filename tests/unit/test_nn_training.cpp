@@ -185,7 +185,7 @@ TEST_CASE("nn training: resume after SIGINT equals one run (Adam, cosine schedul
     check_resume_equals_uninterrupted(p, Vec::Constant(5, 0.3), make, 46, "adam");
 }
 
-TEST_CASE("nn training: resume after SIGINT equals one run (L-BFGS; Adam then L-BFGS)")
+TEST_CASE("nn training: resume after SIGINT equals one run (L-BFGS, and Adam then L-BFGS)")
 {
     const nn::Mlp net({1, 8, 1}, nn::Activation::Tanh);
     Mat X(32, 1), Y(32, 1);
@@ -212,7 +212,7 @@ TEST_CASE("nn training: resume after SIGINT equals one run (L-BFGS; Adam then L-
 }
 
 TEST_CASE("nn training: a NaN loss stops with its epoch, writes no model, keeps the checkpoint and "
-          "the history; resuming from the checkpoint continues the history as one run")
+          "the history - resuming from the checkpoint continues the history as one run")
 {
     const fs::path dir = test::fresh_dir("diverge");
     nn::TrainingParams p = quiet_params(20, dir / "m.json");

@@ -68,7 +68,7 @@ TEST_CASE("ensemble: the documented draw order, row by row, variables in state o
     }
 }
 
-TEST_CASE("ensemble: same seed, same matrix; another seed, another; all inside the box")
+TEST_CASE("ensemble: same seed, same matrix - another seed, another - all inside the box")
 {
     const auto system = make_builtin_system("henon-heiles");
     EnsembleSpec spec;
@@ -163,7 +163,7 @@ TEST_CASE("ensemble: a non-separable Hamiltonian, and solving for a position")
     }
 }
 
-TEST_CASE("ensemble: draws without a root are redrawn; a larger count extends the sequence")
+TEST_CASE("ensemble: draws without a root are redrawn - a larger count extends the sequence")
 {
     const auto system = make_builtin_system("henon-heiles");
     // In [-0.6, 0.6]^3 many draws have H(py = 0) > 1/8: no root, redrawn.
@@ -257,7 +257,7 @@ TEST_CASE("ensemble: check() refuses what the options may not say")
     usage(*lorenz, l, "--energy needs a system with a Hamiltonian; this one has none");
 }
 
-TEST_CASE("energy shell: rows without a positive root are flagged; the others are exact")
+TEST_CASE("energy shell: rows without a positive root are flagged - the others are exact")
 {
     const auto system = make_builtin_system("harmonic"); // H = (q^2 + p^2)/2
     const double q_near_1 = 1 - 0x1p-53;                 // q^2/2 = 1/2 - 2^-53

@@ -63,7 +63,7 @@ TEST_CASE("gauss2 is the implicit midpoint rule")
               .norm() == 0.0);
 }
 
-TEST_CASE("gauss4 keeps the Henon-Heiles energy bounded over T = 1000; gauss6 the double pendulum's")
+TEST_CASE("gauss4 keeps the Henon-Heiles energy bounded over T = 1000 - gauss6 the double pendulum's")
 {
     const auto hh = make_builtin_system("henon-heiles");
     const Mat x0 = (Mat(1, 4) << 0, 0.1, 0.5, 0).finished();

@@ -82,7 +82,7 @@ TEST_CASE("a diverging run stops with the time where it diverged")
                          ComputeError);
 }
 
-TEST_CASE("worker threads: the same bits and counts as one thread; errors cross threads")
+TEST_CASE("worker threads: the same bits and counts as one thread - errors cross threads")
 {
     const auto sys = make_builtin_system("kepler");
     Mat x0 = Mat::Random(300, 4) * 0.2;
