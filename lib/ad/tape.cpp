@@ -7,17 +7,6 @@
 
 namespace flowkit::ad {
 
-void tanh_values(const Mat& x, Mat& t)
-{
-    // One pass: tanh x = 2/(1 + e^{-2x}) - 1. e^{-2x} = inf (x -> -inf) gives -1, 0 gives 1.
-    t = (2.0 / (1.0 + (-2.0 * x.array()).exp()) - 1.0).matrix();
-}
-
-void sigmoid_values(const Mat& x, Mat& s)
-{
-    s = (1.0 / (1.0 + (-x.array()).exp())).matrix();
-}
-
 void Tape::check_id(Id id, const char* what) const
 {
     if (id < 0 || id >= m_size)

@@ -3,6 +3,7 @@
 // gradients and time tangents as ordinary ops and one reverse sweep differentiates them too.
 #pragma once
 
+#include "ad/activation_values.hpp"
 #include "core/eigen.hpp"
 
 #include <functional>
@@ -56,13 +57,6 @@ enum class Op
 
 /// Lower-case name of an op, as used in error messages ("matmul_t").
 const char* op_name(Op op);
-
-/// tanh of every entry through Eigen's vectorised exp: t = sign(x) (1 - u)/(1 + u) with
-/// u = exp(-2|x|) in (0, 1], so there is no overflow for any x. t is resized.
-void tanh_values(const Mat& x, Mat& t);
-
-/// Logistic sigmoid 1/(1 + exp(-x)) of every entry (exp overflow gives 0, not NaN). s is resized.
-void sigmoid_values(const Mat& x, Mat& s);
 
 /// Records ops, evaluating each value as it is recorded; backward() fills every gradient.
 /// Ids are indices into the tape, valid until clear().

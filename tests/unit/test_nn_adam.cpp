@@ -89,19 +89,27 @@ TEST_CASE("nn adam: Rosenbrock from (-1.2, 1)")
 
 TEST_CASE("nn adam: an MLP fits sin(x) on [-3, 3]")
 {
-    Regression f(nn::Mlp({1, 16, 16, 1}, nn::Activation::Tanh));
-    f.X = Vec::LinSpaced(64, -3.0, 3.0);
-    f.Y = f.X.array().sin().matrix();
-    Rng rng(0);
-    Vec theta;
-    nn::init_glorot(f.net, rng, theta);
-    // 1 -> 16 -> 16 -> 1 tanh, Glorot, lr 1e-2, 2000 full-batch steps on 64 points: MSE ~1e-5
-    // (below 1e-4 after 1000 steps for seeds 0..3), checked against 1e-3
-    AdamParams p;
-    p.lr = 1e-2;
-    p.epochs = 2000;
-    const double mse = nn::minimize_adam(f, theta, p);
-    CHECK(mse < 1e-3);
+    for (std::uint64_t seed = 0; seed < 4; ++seed) {
+        Regression f(nn::Mlp({1, 16, 16, 1}, nn::Activation::Tanh));
+        f.X = Vec::LinSpaced(64, -3.0, 3.0);
+        f.Y = f.X.array().sin().matrix();
+        Rng rng(seed);
+        Vec theta;
+        nn::init_glorot(f.net, rng, theta);
+        // 1 -> 16 -> 16 -> 1 tanh, Glorot, lr 1e-2, 2000 full-batch steps on 64 points. At a
+        // constant rate the loss has spikes, and where the last step falls on one depends on
+        // the last bits of tanh: the lowest loss seen is the robust figure (3e-6 to 1.1e-5 for
+        // these seeds), checked against 1e-4; the initial MSE is about 0.5.
+        AdamParams p;
+        p.lr = 1e-2;
+        p.epochs = 2000;
+        double lowest = 1e300;
+        nn::minimize_adam(f, theta, p, [&](int, double loss) {
+            lowest = std::min(lowest, loss);
+            return false;
+        });
+        CHECK(lowest < 1e-4);
+    }
 }
 
 TEST_CASE("nn adam: decoupled weight decay shrinks toward zero on a flat objective")

@@ -1,0 +1,17 @@
+// tanh and the logistic sigmoid of every entry of a matrix, vectorised. Eigen 3.4 has no
+// vectorised tanh for doubles (DESIGN.md "Numbers"); every MLP kernel and tape node takes its
+// tanh from here, so this loop is the most executed code of the training tools.
+#pragma once
+
+#include "core/eigen.hpp"
+
+namespace flowkit::ad {
+
+/// tanh of every entry, within a few ulps (relative) for every x, tiny ones included; +-inf
+/// give +-1, NaN stays NaN. t is resized.
+void tanh_values(const Mat& x, Mat& t);
+
+/// Logistic sigmoid 1/(1 + exp(-x)) of every entry (exp overflow gives 0, not NaN). s is resized.
+void sigmoid_values(const Mat& x, Mat& s);
+
+} // namespace flowkit::ad
