@@ -15,6 +15,8 @@
 #                        FULL=1 (2.5-5 min on 2 cores, by the load); otherwise not run.
 #   flowkit default HH   the same defaults on Henon-Heiles, Omega = [-1, 1]^4, rolled out from
 #                        (0.3, -0.3, 0.3, 0.15) to T = 1000 (no exact solution: energy only).
+# Discovery from data: the oscillator's trajectories alone, the roll-out's relative error and
+# energy error after 100 steps and the learned Hamiltonian against (q^2 + p^2)/2.
 # Roll-out errors, both sides, at t = 1, 2, ..., 1000: energy = max |H - H0| (H the true energy);
 # position = max of |q - cos t| and |p + sin t| (against the exact (cos t, -sin t)).
 # Targets (issue 9): flowkit at least 30x faster per epoch than PyTorch float64 (the faster of its
@@ -116,12 +118,33 @@ read -r epochs loss t_hh <<< "$(history_last "$work/h.csv")"
 e_hh=$(hh_energy_error "$work/hh.json")
 rows+=("flowkit default, HH|$epochs|$t_hh|$(awk -v s="$t_hh" -v e="$epochs" 'BEGIN { print 1000 * s / e }')|$loss|$e_hh|-")
 
+# (d) Discovery from data: 100 trajectories of the oscillator (x0 ~ U([-1, 1]^2)), 50 times in
+# [0, 1), no equations given; the model rolled out 100 steps from (0.6, 0.3), and its own
+# Hamiltonian H_N at t = 0 on a 21 x 21 grid of [-1, 1]^2 against (q^2 + p^2)/2 (up to a constant:
+# the spread of H_N - H over the grid, (max - min)/2).
+"$root/build/integrate" --system harmonic --random-ics 100 --domain "q=-1:1,p=-1:1" --method dopri5 \
+    --rtol 1e-10 --atol 1e-12 --t-end 0.98 --output-dt 0.02 --quiet | cut -d, -f1-4 > "$work/data.csv"
+"$root/build/sympflow-train" --data "$work/data.csv" -o "$work/data.json" --history "$work/h.csv" --quiet
+read -r epochs_data _ t_data <<< "$(history_last "$work/h.csv")"
+read -r rel_data e_data <<< "$("$root/build/integrate" --flow "$work/data.json" --ic 0.6,0.3 --t-end 100 --quiet |
+    awk -F, 'NR > 1 { q = 0.6 * cos($2) + 0.3 * sin($2); p = -0.6 * sin($2) + 0.3 * cos($2)
+                      e = sqrt(($3 - q)^2 + ($4 - p)^2) / sqrt(0.45); if ($2 == 100) r = e
+                      h = 0.5 * ($3^2 + $4^2) - 0.225; if (h < 0) h = -h; if (h > m) m = h }
+                 END { printf "%.2e %.2e\n", r, m }')"
+h_data=$(awk 'BEGIN { print "q,p"; for (i = 0; i <= 20; i++) for (j = 0; j <= 20; j++)
+                        printf "%.2f,%.2f\n", -1 + i / 10, -1 + j / 10 }' |
+    "$root/build/sympflow-train" hamiltonian --model "$work/data.json" |
+    awk -F, 'NR > 1 { d = $3 - 0.5 * ($1^2 + $2^2); if (NR == 2 || d < lo) lo = d; if (NR == 2 || d > hi) hi = d }
+             END { printf "%.2e\n", (hi - lo) / 2 }')
+
 printf '%-26s %6s %10s %9s %10s %11s %11s\n' run epochs 'train (s)' 'ms/epoch' 'final loss' \
     'energy err' 'pos. err'
 for r in "${rows[@]}"; do
     IFS='|' read -r name epochs secs ms loss e p <<< "$r"
     printf '%-26s %6d %10.2f %9.2f %10.2e %11s %11s\n' "$name" "$epochs" "$secs" "$ms" "$loss" "$e" "$p"
 done
+echo "from data (oscillator, 100 trajectories x 50 times in [0, 1), $epochs_data epochs, $(printf %.1f "$t_data") s): after 100 steps"
+echo "  relative trajectory error $rel_data, max energy error $e_data; H_N - (q^2 + p^2)/2 on [-1, 1]^2: constant within $h_data"
 echo "(harmonic, L = 3, width 10, 1000 points per epoch; speed rows: $SPEED_EPOCHS epochs, median of $REPEATS runs;"
 echo " flowkit default: median training time of $REPEATS runs (--history seconds); errors of the roll-out to T = 1000)"
 if [ "$have_torch" = 1 ]; then

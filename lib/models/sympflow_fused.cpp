@@ -36,6 +36,7 @@
 #include "models/sympflow_fused.hpp"
 
 #include "ad/tape.hpp"
+#include "nn/chunked_products.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -44,91 +45,122 @@ namespace flowkit::models {
 
 namespace {
 
-using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstW = Eigen::Map<const RowMat>;
-using ConstB = Eigen::Map<const Eigen::RowVectorXd>;
-using GradW = Eigen::Map<RowMat>;
 using GradB = Eigen::Map<Eigen::RowVectorXd>;
+using nn::chunked_add_transpose_times;
+using nn::chunked_times;
+
+nn::ConstColumns cols(const Mat& M) { return {M.data(), M.rows()}; }
+nn::Columns cols(Mat& M) { return {M.data(), M.rows()}; }
+// The bottom half of a stacked batch (rows [m, 2m)).
+nn::Columns bottom(Mat& M, Index m) { return {M.data() + m, M.rows()}; }
+
+// One potential's weights in theta: W_l (row-major, outputs x inputs) read as it is or
+// transposed, b_l, and the same places in the gradient.
+class PotentialWeights
+{
+public:
+    PotentialWeights(const nn::Mlp& mlp, const std::vector<Index>& widths, const double* base)
+        : m_mlp(mlp), m_widths(widths), m_base(base)
+    {
+    }
+    const double* W(Index l) const { return m_base + m_mlp.weight_offset(l); }
+    const double* b(Index l) const { return W(l) + out(l) * in(l); }
+    Index in(Index l) const { return m_widths[std::size_t(l)]; }
+    Index out(Index l) const { return m_widths[std::size_t(l + 1)]; }
+    /// w(j, k) = W_l(j, k): x W_l^T.
+    nn::Weights rows(Index l) const { return {W(l), in(l), 1}; }
+    /// w(j, k) = W_l(k, j): x W_l.
+    nn::Weights transposed(Index l) const { return {W(l), 1, in(l)}; }
+
+private:
+    const nn::Mlp& m_mlp;
+    const std::vector<Index>& m_widths;
+    const double* m_base;
+};
 
 // The elementwise steps of a hidden layer, one pass each over its 2m x h entries (Eigen would
-// make a pass per output); __restrict lets GCC vectorise them. s2 = -2 tau s1 and
-// s3 = (6 tau^2 - 2) s1 are tanh'' and tanh''' in terms of tau = tanh and s1 = tanh'.
+// make a pass per output); __restrict lets GCC vectorise them. s1 = 1 - tau^2, s2 = -2 tau s1
+// and s3 = (6 tau^2 - 2) s1 are tanh', tanh'' and tanh''' in terms of tau = tanh.
 
 // D = s1 .* B, Dp = s2 .* P .* B + s1 .* Bp.
-void back_rows(Index size, const double* __restrict tau, const double* __restrict s1,
-               const double* __restrict P, const double* __restrict B,
-               const double* __restrict Bp, double* __restrict D, double* __restrict Dp)
+void back_rows(Index size, const double* __restrict tau, const double* __restrict P,
+               const double* __restrict B, const double* __restrict Bp, double* __restrict D,
+               double* __restrict Dp)
 {
     for (Index i = 0; i < size; ++i) {
-        D[i] = s1[i] * B[i];
-        Dp[i] = -2.0 * tau[i] * s1[i] * P[i] * B[i] + s1[i] * Bp[i];
+        const double s1 = 1.0 - tau[i] * tau[i];
+        D[i] = s1 * B[i];
+        Dp[i] = -2.0 * tau[i] * s1 * P[i] * B[i] + s1 * Bp[i];
     }
 }
 
 // The same for one column of the last hidden layer, where B = w and Bp = 0.
 void back_rows_last(Index rows, double w, const double* __restrict tau,
-                    const double* __restrict s1, const double* __restrict P,
-                    double* __restrict D, double* __restrict Dp)
+                    const double* __restrict P, double* __restrict D, double* __restrict Dp)
 {
     for (Index i = 0; i < rows; ++i) {
-        D[i] = s1[i] * w;
-        Dp[i] = -2.0 * tau[i] * s1[i] * P[i] * w;
+        const double s1 = 1.0 - tau[i] * tau[i];
+        D[i] = s1 * w;
+        Dp[i] = -2.0 * tau[i] * s1 * P[i] * w;
     }
 }
 
 // Reverse of back_rows: S1bar, S2bar, Pbar from Dbar, Dpbar; then Dbar <- Bbar, Dpbar <- Bpbar.
-void back_rows_reverse(Index size, const double* __restrict tau, const double* __restrict s1,
-                       const double* __restrict P, const double* __restrict B,
-                       const double* __restrict Bp, double* __restrict Dbar,
-                       double* __restrict Dpbar, double* __restrict S1bar,
-                       double* __restrict S2bar, double* __restrict Pbar)
+void back_rows_reverse(Index size, const double* __restrict tau, const double* __restrict P,
+                       const double* __restrict B, const double* __restrict Bp,
+                       double* __restrict Dbar, double* __restrict Dpbar,
+                       double* __restrict S1bar, double* __restrict S2bar,
+                       double* __restrict Pbar)
 {
     for (Index i = 0; i < size; ++i) {
-        const double db = Dbar[i], dpb = Dpbar[i], s2 = -2.0 * tau[i] * s1[i];
+        const double db = Dbar[i], dpb = Dpbar[i];
+        const double s1 = 1.0 - tau[i] * tau[i], s2 = -2.0 * tau[i] * s1;
         S1bar[i] = db * B[i] + dpb * Bp[i];
         S2bar[i] = dpb * P[i] * B[i];
         Pbar[i] = dpb * s2 * B[i];
-        Dbar[i] = dpb * s2 * P[i] + db * s1[i];
-        Dpbar[i] = dpb * s1[i];
+        Dbar[i] = dpb * s2 * P[i] + db * s1;
+        Dpbar[i] = dpb * s1;
     }
 }
 
 // Reverse of back_rows_last for one column; returns w's adjoint, the column sum of Bbar.
 double back_rows_last_reverse(Index rows, double w, const double* __restrict tau,
-                              const double* __restrict s1, const double* __restrict P,
-                              const double* __restrict Dbar, const double* __restrict Dpbar,
-                              double* __restrict S1bar, double* __restrict S2bar,
-                              double* __restrict Pbar)
+                              const double* __restrict P, const double* __restrict Dbar,
+                              const double* __restrict Dpbar, double* __restrict S1bar,
+                              double* __restrict S2bar, double* __restrict Pbar)
 {
     double bbar = 0;
     for (Index i = 0; i < rows; ++i) {
-        const double db = Dbar[i], dpb = Dpbar[i], s2 = -2.0 * tau[i] * s1[i];
+        const double db = Dbar[i], dpb = Dpbar[i];
+        const double s1 = 1.0 - tau[i] * tau[i], s2 = -2.0 * tau[i] * s1;
         S1bar[i] = db * w;
         S2bar[i] = dpb * P[i] * w;
         Pbar[i] = dpb * s2 * w;
-        bbar += dpb * s2 * P[i] + db * s1[i];
+        bbar += dpb * s2 * P[i] + db * s1;
     }
     return bbar;
 }
 
 // Zbar = Abar .* s1 + (S1bar + Tbar .* P) .* s2 + S2bar .* s3 (Abar in Zbar on entry),
 // Pbar += Tbar .* s1; without Tbar and Abar (null) for the last hidden layer.
-void activation_reverse(Index size, const double* __restrict tau, const double* __restrict s1,
-                        const double* __restrict P, const double* __restrict S1bar,
-                        const double* __restrict S2bar, const double* __restrict Tbar,
-                        double* __restrict Pbar, double* __restrict Zbar)
+void activation_reverse(Index size, const double* __restrict tau, const double* __restrict P,
+                        const double* __restrict S1bar, const double* __restrict S2bar,
+                        const double* __restrict Tbar, double* __restrict Pbar,
+                        double* __restrict Zbar)
 {
     if (!Tbar) {
         for (Index i = 0; i < size; ++i) {
-            const double s2 = -2.0 * tau[i] * s1[i], s3 = (6.0 * tau[i] * tau[i] - 2.0) * s1[i];
+            const double s1 = 1.0 - tau[i] * tau[i];
+            const double s2 = -2.0 * tau[i] * s1, s3 = (6.0 * tau[i] * tau[i] - 2.0) * s1;
             Zbar[i] = S1bar[i] * s2 + S2bar[i] * s3;
         }
         return;
     }
     for (Index i = 0; i < size; ++i) {
-        const double s2 = -2.0 * tau[i] * s1[i], s3 = (6.0 * tau[i] * tau[i] - 2.0) * s1[i];
-        Pbar[i] += Tbar[i] * s1[i];
-        Zbar[i] = Zbar[i] * s1[i] + (S1bar[i] + Tbar[i] * P[i]) * s2 + S2bar[i] * s3;
+        const double s1 = 1.0 - tau[i] * tau[i];
+        const double s2 = -2.0 * tau[i] * s1, s3 = (6.0 * tau[i] * tau[i] - 2.0) * s1;
+        Pbar[i] += Tbar[i] * s1;
+        Zbar[i] = Zbar[i] * s1 + (S1bar[i] + Tbar[i] * P[i]) * s2 + S2bar[i] * s3;
     }
 }
 
@@ -164,8 +196,8 @@ void SympflowResidualKernel::shape(Index m)
         st.y.resize(m, n);
         st.dy.resize(m, n);
         for (Index l = 0; l < H; ++l)
-            for (Mat* M : {&st.layers[std::size_t(l)].tau, &st.layers[std::size_t(l)].s1,
-                           &st.layers[std::size_t(l)].P, &st.layers[std::size_t(l)].D,
+            for (Mat* M : {&st.layers[std::size_t(l)].tau, &st.layers[std::size_t(l)].P,
+                           &st.layers[std::size_t(l)].D,
                            &st.layers[std::size_t(l)].Dp, &st.layers[std::size_t(l)].B,
                            &st.layers[std::size_t(l)].Bp, &st.layers[std::size_t(l)].T})
                 M->resize(2 * m, m_widths[std::size_t(l + 1)]);
@@ -180,6 +212,7 @@ void SympflowResidualKernel::shape(Index m)
         M->resize(m, 2 * n);
     m_tmp.resize(m, m_widths[1]);
     m_w0t_bar.resize(m_widths[1]);
+    m_w0t.resize(m_widths[1]);
     m_rows = m;
 }
 
@@ -187,66 +220,54 @@ void SympflowResidualKernel::potential_forward(const Vec& theta, Index k, const 
 {
     const nn::Mlp& mlp = m_net.potential();
     const Index m = m_rows, n = m_n, H = Index(m_widths.size()) - 2;
-    const double* base = theta.data() + k * mlp.num_params();
-    auto W = [&](Index l) {
-        return ConstW(base + mlp.weight_offset(l), m_widths[std::size_t(l + 1)],
-                      m_widths[std::size_t(l)]);
-    };
-    auto b = [&](Index l) {
-        const Index out = m_widths[std::size_t(l + 1)], in = m_widths[std::size_t(l)];
-        return ConstB(base + mlp.weight_offset(l) + out * in, out);
-    };
+    const PotentialWeights U(mlp, m_widths, theta.data() + k * mlp.num_params());
     auto layer = [&](Index l) -> Layer& { return st.layers[std::size_t(l)]; };
 
-    const ConstW W0 = W(0);
-    const auto W0y = W0.leftCols(n);
-    const auto w0t = W0.col(n);
+    // W_0 = [W0y | w0t]: the first n columns read y (and dy), the last one s.
+    const Index h0 = U.out(0);
+    const nn::Weights W0y = U.rows(0), W0y_t = U.transposed(0);
+    for (Index j = 0; j < h0; ++j)
+        m_w0t(j) = U.W(0)[j * (n + 1) + n];
     {
         Layer& L0 = layer(0);
         Mat& Z = m_Zbar[0];
-        m_tmp.noalias() = st.y * W0y.transpose();
-        m_tmp.rowwise() += b(0);
-        Z.topRows(m) = m_tmp + t * w0t.transpose();
-        Z.bottomRows(m) = m_tmp;
+        chunked_times(m, n, h0, cols(st.y), W0y, U.b(0), cols(Z));
+        chunked_times(m, n, h0, cols(st.y), W0y, U.b(0), bottom(Z, m));
+        Z.topRows(m).noalias() += t * m_w0t.transpose();
         ad::tanh_values(Z, L0.tau);
-        L0.s1.array() = 1.0 - L0.tau.array().square();
-        m_tmp.noalias() = st.dy * W0y.transpose();
-        L0.P.topRows(m) = m_tmp.rowwise() + w0t.transpose();
-        L0.P.bottomRows(m) = m_tmp;
+        chunked_times(m, n, h0, cols(st.dy), W0y, m_w0t.data(), cols(L0.P));
+        chunked_times(m, n, h0, cols(st.dy), W0y, nullptr, bottom(L0.P, m));
     }
     for (Index l = 1; l < H; ++l) {
         Layer& prev = layer(l - 1);
         Layer& cur = layer(l);
-        const ConstW Wl = W(l);
         Mat& Z = m_Zbar[std::size_t(l)];
-        Z.noalias() = prev.tau * Wl.transpose();
-        Z.rowwise() += b(l);
+        chunked_times(2 * m, U.in(l), U.out(l), cols(prev.tau), U.rows(l), U.b(l), cols(Z));
         ad::tanh_values(Z, cur.tau);
-        cur.s1.array() = 1.0 - cur.tau.array().square();
-        prev.T.array() = prev.s1.array() * prev.P.array();
-        cur.P.noalias() = prev.T * Wl.transpose();
+        prev.T.array() = (1.0 - prev.tau.array().square()) * prev.P.array();
+        chunked_times(2 * m, U.in(l), U.out(l), cols(prev.T), U.rows(l), nullptr, cols(cur.P));
     }
     {
         Layer& last = layer(H - 1);
-        const ConstW wH = W(H);
+        const double* wH = U.W(H);
         for (Index c = 0; c < last.tau.cols(); ++c)
-            back_rows_last(last.tau.rows(), wH(0, c), &last.tau(0, c), &last.s1(0, c),
-                           &last.P(0, c), &last.D(0, c), &last.Dp(0, c));
+            back_rows_last(last.tau.rows(), wH[c], &last.tau(0, c), &last.P(0, c),
+                           &last.D(0, c), &last.Dp(0, c));
     }
     for (Index l = H - 2; l >= 0; --l) {
         const Layer& next = layer(l + 1);
         Layer& cur = layer(l);
-        const ConstW Wn = W(l + 1);
-        cur.B.noalias() = next.D * Wn;
-        cur.Bp.noalias() = next.Dp * Wn;
-        back_rows(cur.tau.size(), cur.tau.data(), cur.s1.data(), cur.P.data(), cur.B.data(),
-                  cur.Bp.data(), cur.D.data(), cur.Dp.data());
+        const nn::Weights Wn = U.transposed(l + 1);
+        chunked_times(2 * m, U.out(l + 1), U.out(l), cols(next.D), Wn, nullptr, cols(cur.B));
+        chunked_times(2 * m, U.out(l + 1), U.out(l), cols(next.Dp), Wn, nullptr, cols(cur.Bp));
+        back_rows(cur.tau.size(), cur.tau.data(), cur.P.data(), cur.B.data(), cur.Bp.data(),
+                  cur.D.data(), cur.Dp.data());
     }
     const Layer& L0 = layer(0);
     m_tmp = L0.D.topRows(m) - L0.D.bottomRows(m);
-    m_g.noalias() = m_tmp * W0y;
+    chunked_times(m, h0, n, cols(m_tmp), W0y_t, nullptr, cols(m_g));
     m_tmp = L0.Dp.topRows(m) - L0.Dp.bottomRows(m);
-    m_hv.noalias() = m_tmp * W0y;
+    chunked_times(m, h0, n, cols(m_tmp), W0y_t, nullptr, cols(m_hv));
 }
 
 void SympflowResidualKernel::forward(const Vec& theta, const Eigen::Ref<const Vec>& t,
@@ -304,60 +325,53 @@ void SympflowResidualKernel::potential_reverse(const Vec& theta, Index k, const 
     const nn::Mlp& mlp = m_net.potential();
     const Index m = m_rows, n = m_n, H = Index(m_widths.size()) - 2;
     const Index offset = k * mlp.num_params();
-    const double* base = theta.data() + offset;
+    const PotentialWeights U(mlp, m_widths, theta.data() + offset);
     double* gbase = grad.data() + offset;
-    auto W = [&](Index l) {
-        return ConstW(base + mlp.weight_offset(l), m_widths[std::size_t(l + 1)],
-                      m_widths[std::size_t(l)]);
-    };
-    auto gW = [&](Index l) {
-        return GradW(gbase + mlp.weight_offset(l), m_widths[std::size_t(l + 1)],
-                     m_widths[std::size_t(l)]);
-    };
-    auto gb = [&](Index l) {
-        const Index out = m_widths[std::size_t(l + 1)], in = m_widths[std::size_t(l)];
-        return GradB(gbase + mlp.weight_offset(l) + out * in, out);
-    };
+    auto gW = [&](Index l) { return gbase + mlp.weight_offset(l); }; // row-major, ld = U.in(l)
+    auto gb = [&](Index l) { return GradB(gW(l) + U.out(l) * U.in(l), U.out(l)); };
     auto layer = [&](Index l) -> Layer& { return st.layers[std::size_t(l)]; };
 
-    const ConstW W0 = W(0);
-    const auto W0y = W0.leftCols(n);
-    GradW gW0 = gW(0);
+    const Index h0 = U.out(0);
+    const nn::Weights W0y = U.rows(0), W0y_t = U.transposed(0);
+    double* gW0 = gW(0);
     {
         const Layer& L0 = layer(0);
         Mat &Dbar = m_Dbar[0], &Dpbar = m_Dpbar[0];
-        Dbar.topRows(m).noalias() = m_gbar * W0y.transpose();
+        chunked_times(m, n, h0, cols(m_gbar), W0y, nullptr, cols(Dbar));
         Dbar.bottomRows(m) = -Dbar.topRows(m);
-        Dpbar.topRows(m).noalias() = m_hbar * W0y.transpose();
+        chunked_times(m, n, h0, cols(m_hbar), W0y, nullptr, cols(Dpbar));
         Dpbar.bottomRows(m) = -Dpbar.topRows(m);
         m_tmp = L0.D.topRows(m) - L0.D.bottomRows(m);
-        gW0.leftCols(n).noalias() += m_tmp.transpose() * m_gbar;
+        chunked_add_transpose_times(m, h0, n, cols(m_tmp), cols(m_gbar), gW0, n + 1);
         m_tmp = L0.Dp.topRows(m) - L0.Dp.bottomRows(m);
-        gW0.leftCols(n).noalias() += m_tmp.transpose() * m_hbar;
+        chunked_add_transpose_times(m, h0, n, cols(m_tmp), cols(m_hbar), gW0, n + 1);
     }
     for (Index l = 0; l < H; ++l) {
         const std::size_t j = std::size_t(l);
         const Layer& cur = layer(l);
         if (l < H - 1) {
             // m_Dbar[j], m_Dpbar[j] become Bbar, Bpbar
-            back_rows_reverse(cur.tau.size(), cur.tau.data(), cur.s1.data(), cur.P.data(),
-                              cur.B.data(), cur.Bp.data(), m_Dbar[j].data(), m_Dpbar[j].data(),
+            back_rows_reverse(cur.tau.size(), cur.tau.data(), cur.P.data(), cur.B.data(),
+                              cur.Bp.data(), m_Dbar[j].data(), m_Dpbar[j].data(),
                               m_S1bar[j].data(), m_S2bar[j].data(), m_Pbar[j].data());
             const Layer& next = layer(l + 1);
-            const ConstW Wn = W(l + 1);
-            GradW gWn = gW(l + 1);
-            m_Dbar[j + 1].noalias() = m_Dbar[j] * Wn.transpose();
-            m_Dpbar[j + 1].noalias() = m_Dpbar[j] * Wn.transpose();
-            gWn.noalias() += next.D.transpose().lazyProduct(m_Dbar[j]) +
-                             next.Dp.transpose().lazyProduct(m_Dpbar[j]);
+            const Index hn = U.out(l + 1), hl = U.out(l);
+            chunked_times(2 * m, hl, hn, cols(m_Dbar[j]), U.rows(l + 1), nullptr,
+                          cols(m_Dbar[j + 1]));
+            chunked_times(2 * m, hl, hn, cols(m_Dpbar[j]), U.rows(l + 1), nullptr,
+                          cols(m_Dpbar[j + 1]));
+            chunked_add_transpose_times(2 * m, hn, hl, cols(next.D), cols(m_Dbar[j]), gW(l + 1),
+                                        hl);
+            chunked_add_transpose_times(2 * m, hn, hl, cols(next.Dp), cols(m_Dpbar[j]),
+                                        gW(l + 1), hl);
         } else {
-            const ConstW wH = W(H);
-            GradW gwH = gW(H);
+            const double* wH = U.W(H);
+            double* gwH = gW(H);
             for (Index c = 0; c < cur.tau.cols(); ++c)
-                gwH(0, c) += back_rows_last_reverse(
-                    cur.tau.rows(), wH(0, c), &cur.tau(0, c), &cur.s1(0, c), &cur.P(0, c),
-                    &m_Dbar[j](0, c), &m_Dpbar[j](0, c), &m_S1bar[j](0, c), &m_S2bar[j](0, c),
-                    &m_Pbar[j](0, c));
+                gwH[c] += back_rows_last_reverse(cur.tau.rows(), wH[c], &cur.tau(0, c),
+                                                 &cur.P(0, c), &m_Dbar[j](0, c),
+                                                 &m_Dpbar[j](0, c), &m_S1bar[j](0, c),
+                                                 &m_S2bar[j](0, c), &m_Pbar[j](0, c));
         }
     }
     for (Index l = H - 1; l >= 0; --l) {
@@ -365,31 +379,32 @@ void SympflowResidualKernel::potential_reverse(const Vec& theta, Index k, const 
         const Layer& cur = layer(l);
         const double* Tbar = nullptr;
         if (l < H - 1) {
-            const ConstW Wn = W(l + 1);
-            GradW gWn = gW(l + 1);
-            gWn.noalias() += m_Pbar[j + 1].transpose().lazyProduct(cur.T) +
-                             m_Zbar[j + 1].transpose().lazyProduct(cur.tau);
+            const Index hn = U.out(l + 1), hl = U.out(l);
+            chunked_add_transpose_times(2 * m, hn, hl, cols(m_Pbar[j + 1]), cols(cur.T),
+                                        gW(l + 1), hl);
+            chunked_add_transpose_times(2 * m, hn, hl, cols(m_Zbar[j + 1]), cols(cur.tau),
+                                        gW(l + 1), hl);
             gb(l + 1) += m_Zbar[j + 1].colwise().sum();
-            m_Dpbar[j].noalias() = m_Pbar[j + 1] * Wn; // Tbar
-            m_Zbar[j].noalias() = m_Zbar[j + 1] * Wn;  // Abar
+            const nn::Weights Wn = U.transposed(l + 1);
+            chunked_times(2 * m, hn, hl, cols(m_Pbar[j + 1]), Wn, nullptr, cols(m_Dpbar[j])); // Tbar
+            chunked_times(2 * m, hn, hl, cols(m_Zbar[j + 1]), Wn, nullptr, cols(m_Zbar[j])); // Abar
             Tbar = m_Dpbar[j].data();
         }
-        activation_reverse(cur.tau.size(), cur.tau.data(), cur.s1.data(), cur.P.data(),
-                           m_S1bar[j].data(), m_S2bar[j].data(), Tbar, m_Pbar[j].data(),
-                           m_Zbar[j].data());
+        activation_reverse(cur.tau.size(), cur.tau.data(), cur.P.data(), m_S1bar[j].data(),
+                           m_S2bar[j].data(), Tbar, m_Pbar[j].data(), m_Zbar[j].data());
     }
     const Mat &Zbar = m_Zbar[0], &Pbar = m_Pbar[0];
     m_tmp = Zbar.topRows(m) + Zbar.bottomRows(m);
-    ybar.noalias() += m_tmp * W0y;
-    gW0.leftCols(n).noalias() += m_tmp.transpose() * st.y;
+    chunked_times(m, h0, n, cols(m_tmp), W0y_t, nullptr, cols(ybar), true);
+    chunked_add_transpose_times(m, h0, n, cols(m_tmp), cols(st.y), gW0, n + 1);
     gb(0) += Zbar.colwise().sum();
-    // into a contiguous vector first: a product into the strided column would need a temporary
     m_w0t_bar.noalias() = Zbar.topRows(m).transpose() * t;
     m_w0t_bar += Pbar.topRows(m).colwise().sum().transpose();
-    gW0.col(n) += m_w0t_bar;
+    for (Index i = 0; i < h0; ++i)
+        gW0[i * (n + 1) + n] += m_w0t_bar(i);
     m_tmp = Pbar.topRows(m) + Pbar.bottomRows(m);
-    dybar.noalias() += m_tmp * W0y;
-    gW0.leftCols(n).noalias() += m_tmp.transpose() * st.dy;
+    chunked_times(m, h0, n, cols(m_tmp), W0y_t, nullptr, cols(dybar), true);
+    chunked_add_transpose_times(m, h0, n, cols(m_tmp), cols(st.dy), gW0, n + 1);
 }
 
 double SympflowResidualKernel::residual(const ode::System& system, const Vec& theta,

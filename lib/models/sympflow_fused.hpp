@@ -39,13 +39,14 @@ public:
 
 private:
     // One potential's forward pass at s = t (rows [0, m)) and s = 0 (rows [m, 2m)), stacked; per
-    // hidden layer l: tau = tanh(Z_l), s1 = tanh'(Z_l), P = Z'_l (the tangent), D, Dp (the input
-    // gradient's and its tangent's back-propagated rows), B, Bp (D, Dp of layer l + 1 times
-    // W_{l+1}; unused for the last hidden layer, where B = w and Bp = 0), T = s1 .* P (unused
-    // for the last hidden layer).
+    // hidden layer l: tau = tanh(Z_l), P = Z'_l (the tangent), D, Dp (the input gradient's and
+    // its tangent's back-propagated rows), B, Bp (D, Dp of layer l + 1 times W_{l+1}; unused for
+    // the last hidden layer, where B = w and Bp = 0), T = s1 .* P (unused for the last hidden
+    // layer). s1 = tanh'(Z_l) = 1 - tau^2 is not stored: recomputing it costs less than a pass
+    // over memory.
     struct Layer
     {
-        Mat tau, s1, P, D, Dp, B, Bp, T;
+        Mat tau, P, D, Dp, B, Bp, T;
     };
     struct Step
     {
@@ -75,7 +76,7 @@ private:
     Mat m_g, m_hv, m_gbar, m_hbar; // m x n
     Mat m_qbar, m_pbar, m_dqbar, m_dpbar;
     Mat m_tmp;                     // m x h_0
-    Vec m_w0t_bar;                 // h_0
+    Vec m_w0t, m_w0t_bar;          // h_0: the weights of s in layer 0 (contiguous), their adjoint
     // Per hidden layer, 2m x h_l, shared by every potential: adjoints in the reverse pass, and
     // (Zbar) scratch for Z_l in the forward pass.
     std::vector<Mat> m_Dbar, m_Dpbar, m_S1bar, m_S2bar, m_Pbar, m_Zbar;

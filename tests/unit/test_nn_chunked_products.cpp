@@ -1,0 +1,64 @@
+#include "nn/chunked_products.hpp"
+#include "random_matrix.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace flowkit;
+using flowkit::test::random_mat;
+
+namespace {
+
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Row counts around the chunk (8) and unroll (32) boundaries, and widths around the 12 columns
+// of B that chunked_add_transpose_times keeps in registers per pass.
+const Index row_counts[] = {1, 7, 8, 9, 31, 32, 33, 70, 256};
+const Index widths[] = {1, 2, 10, 12, 13, 25};
+
+} // namespace
+
+TEST_CASE("nn chunked_times: x W^T + b, x W and accumulation, on blocks of rows, as Eigen's products")
+{
+    Rng rng(11);
+    for (Index rows : row_counts)
+        for (Index in_cols : widths)
+            for (Index out_cols : {Index(1), Index(3), Index(10), Index(17)}) {
+                // the input is the bottom rows of a taller matrix (a stacked batch's s = 0 half)
+                const Mat tall = random_mat(rng, rows + 5, in_cols);
+                const Mat x = tall.bottomRows(rows);
+                const RowMajor W = random_mat(rng, out_cols, in_cols);
+                const RowMajor V = random_mat(rng, in_cols, out_cols); // for x V
+                const Eigen::RowVectorXd b = random_mat(rng, 1, out_cols);
+                Mat out = Mat::Constant(rows + 3, out_cols, 7.0);
+                const nn::Columns top{out.data(), out.rows()};
+                const nn::ConstColumns in{tall.data() + 5, tall.rows()};
+
+                nn::chunked_times(rows, in_cols, out_cols, in, {W.data(), in_cols, 1}, b.data(), top);
+                Mat want = (x * W.transpose()).rowwise() + b;
+                CHECK((out.topRows(rows) - want).norm() <= 1e-13 * want.norm());
+                CHECK((out.bottomRows(3).array() == 7.0).all()); // rows past the block untouched
+
+                nn::chunked_times(rows, in_cols, out_cols, in, {V.data(), 1, out_cols}, nullptr, top,
+                                  true);
+                want += x * V;
+                CHECK((out.topRows(rows) - want).norm() <= 1e-13 * want.norm());
+            }
+}
+
+TEST_CASE("nn chunked_add_transpose_times: G += A^T B into a block of a row-major matrix")
+{
+    Rng rng(12);
+    for (Index rows : row_counts)
+        for (Index a_cols : widths)
+            for (Index b_cols : widths) {
+                const Mat A = random_mat(rng, rows, a_cols), B = random_mat(rng, rows + 2, b_cols);
+                // G is the left b_cols columns of a wider row-major matrix (W0y inside W_0)
+                RowMajor G = random_mat(rng, a_cols, b_cols + 1);
+                const RowMajor before = G;
+                nn::chunked_add_transpose_times(rows, a_cols, b_cols, {A.data(), A.rows()},
+                                                {B.data(), B.rows()}, G.data(), b_cols + 1);
+                const Mat want = before.leftCols(b_cols) + A.transpose() * B.topRows(rows);
+                CHECK((G.leftCols(b_cols) - want).norm() <= 1e-13 * want.norm());
+                CHECK(G.col(b_cols) == before.col(b_cols));
+            }
+}
