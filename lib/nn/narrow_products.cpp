@@ -1,12 +1,17 @@
 #include "nn/narrow_products.hpp"
 
+#include "nn/chunked_products.hpp"
+
 #include <algorithm>
 
 namespace flowkit::nn {
 
 namespace {
-/// Below this many units on a side, a product runs column by column.
-constexpr Index narrow = 8;
+/// Up to this many units on a side, a product runs eight rows at a time (nn::chunked_times).
+constexpr Index narrow = 16;
+
+ConstColumns columns(const Mat& M) { return {M.data(), M.rows()}; }
+Columns columns(Mat& M) { return {M.data(), M.rows()}; }
 } // namespace
 
 void affine(const Mat& in, const Mat& W, const Eigen::RowVectorXd& b, Mat& out)
@@ -17,12 +22,8 @@ void affine(const Mat& in, const Mat& W, const Eigen::RowVectorXd& b, Mat& out)
         return;
     }
     out.resize(in.rows(), W.rows());
-    for (Index j = 0; j < W.rows(); ++j) {
-        auto o = out.col(j);
-        o.setConstant(b(j));
-        for (Index k = 0; k < W.cols(); ++k)
-            o += W(j, k) * in.col(k);
-    }
+    chunked_times(in.rows(), W.cols(), W.rows(), columns(in), {W.data(), 1, W.rows()}, b.data(),
+                  columns(out));
 }
 
 void times_transpose(const Mat& in, const Mat& W, Mat& out)
@@ -33,12 +34,8 @@ void times_transpose(const Mat& in, const Mat& W, Mat& out)
         return;
     }
     out.resize(in.rows(), W.rows());
-    for (Index j = 0; j < W.rows(); ++j) {
-        auto o = out.col(j);
-        o = W(j, 0) * in.col(0);
-        for (Index k = 1; k < m; ++k)
-            o += W(j, k) * in.col(k);
-    }
+    chunked_times(in.rows(), m, W.rows(), columns(in), {W.data(), 1, W.rows()}, nullptr,
+                  columns(out));
 }
 
 void back_through(const Mat& delta, const Mat& W, Mat& out)
@@ -48,12 +45,8 @@ void back_through(const Mat& delta, const Mat& W, Mat& out)
         return;
     }
     out.resize(delta.rows(), W.cols());
-    for (Index k = 0; k < W.cols(); ++k) {
-        auto o = out.col(k);
-        o = W(0, k) * delta.col(0);
-        for (Index j = 1; j < W.rows(); ++j)
-            o += W(j, k) * delta.col(j);
-    }
+    chunked_times(delta.rows(), W.rows(), W.cols(), columns(delta), {W.data(), W.rows(), 1},
+                  nullptr, columns(out));
 }
 
 void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G)
@@ -62,9 +55,8 @@ void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G)
         G.noalias() += delta.transpose() * in;
         return;
     }
-    for (Index j = 0; j < G.rows(); ++j)
-        for (Index k = 0; k < G.cols(); ++k)
-            G(j, k) += delta.col(j).dot(in.col(k));
+    chunked_add_transpose_times(delta.rows(), G.rows(), G.cols(), columns(delta), columns(in),
+                                G.data(), G.outerStride());
 }
 
 } // namespace flowkit::nn

@@ -1,8 +1,8 @@
-// The three matrix products of a closed-form MLP pass (nn::MlpKernel, nn::MlpDivergence), fast
+// The four matrix products of a closed-form MLP pass (nn::MlpKernel, nn::MlpDivergence), fast
 // also when one side is a few units wide. Eigen's product packs its operands and zeroes the
 // result first: for a layer with a side of a few units (the 2 -> 32 -> 2 vector field of a
-// Neural ODE, the (x, t) input of a CNF) that is most of the work, so such products run column
-// by column, each column a vectorised sum over the rows.
+// Neural ODE, the (x, t) input of a CNF) that is most of the work, so such products run eight
+// rows at a time through nn::chunked_products.
 #pragma once
 
 #include "core/eigen.hpp"
