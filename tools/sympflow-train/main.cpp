@@ -52,7 +52,7 @@ int main(int argc, char** argv)
         opts.custom_help("[OPTION...] -o MODEL.json");
         io::add_common_options(opts);
         ode::add_system_options(opts);
-        nn::add_training_options(opts, {8000, 5e-3, "adam+lbfgs", "constant", 1.0, "10,10", "tanh"});
+        nn::add_training_options(opts, {24000, 5e-3, "adam+lbfgs", "constant", 1.0, "10,10", "tanh"});
         // clang-format off
         opts.add_options("SympFlow")
             ("dt", "The flow is learnt for t in [0, D].",
