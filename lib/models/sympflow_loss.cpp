@@ -84,14 +84,20 @@ double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& th
     const Sympflow& net = m_net;
     const ode::System& system = m_system;
     const bool fused = m_params.fused && SympflowResidualKernel::supports(net);
-    // The residual by the fused kernel, one per block (so concurrent blocks never share a
-    // workspace); the Hamiltonian-matching term (if any) on the tape.
-    const Index n = t_all.size();
-    if (fused)
-        while (Index(m_kernels.size()) < m_eval.blocks(n))
+    // The residual by the fused kernel, one per worker (so concurrent blocks never share a
+    // workspace, and a worker's stays in cache); the Hamiltonian-matching term (if any) on the
+    // tape.
+    const Index n = t_all.size(), block_rows = m_eval.block_rows();
+    if (fused) {
+        while (Index(m_kernels.size()) < m_eval.threads())
             m_kernels.push_back(std::make_unique<SympflowResidualKernel>(net));
+        if (const Index last = n % block_rows; last > 0 && !m_short_kernels.count(last))
+            m_short_kernels.emplace(last, std::make_unique<SympflowResidualKernel>(net));
+    }
     const nn::BlockFn fused_block = [&](ad::Tape& tape, Index row0, Index rows, Vec& g) {
-        SympflowResidualKernel& kernel = *m_kernels[std::size_t(row0 / m_eval.block_rows())];
+        SympflowResidualKernel& kernel =
+            rows < block_rows ? *m_short_kernels.at(rows)
+                              : *m_kernels[std::size_t(m_eval.worker_of(row0 / block_rows))];
         double L = kernel.residual(system, theta, t_all.segment(row0, rows),
                                           x0_all.middleRows(row0, rows), grad ? &g : nullptr);
         if (!grad)

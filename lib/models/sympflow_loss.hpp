@@ -14,6 +14,7 @@
 #include "ode/system.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -60,7 +61,10 @@ private:
     Mat m_x0, m_test_x0;
     long m_epoch = -1; // the epoch whose points are drawn; -2: L-BFGS's fixed set
     nn::BatchEvaluator m_eval;
-    std::vector<std::unique_ptr<SympflowResidualKernel>> m_kernels; // one per block
+    // The fused kernels' workspaces: one per worker for the full blocks, one per size of a
+    // short last block (the training, test and L-BFGS sets may end in blocks of different sizes).
+    std::vector<std::unique_ptr<SympflowResidualKernel>> m_kernels;
+    std::map<Index, std::unique_ptr<SympflowResidualKernel>> m_short_kernels;
 
 };
 

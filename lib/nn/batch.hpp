@@ -36,6 +36,10 @@ public:
     Index block_rows() const { return m_block_rows; }
     /// ceil(n_rows / block_rows): block b holds rows [b block_rows, min((b + 1) block_rows, n)).
     Index blocks(Index n_rows) const { return (n_rows + m_block_rows - 1) / m_block_rows; }
+    /// The worker that evaluates block b. One worker's blocks never run at the same time, so a
+    /// block function may keep a workspace per worker (per worker and block size, if the last
+    /// block is short): it stays in cache from one block to the next.
+    int worker_of(Index b) const { return int(b % m_threads); }
 
     /// Sum over the blocks of block_fn's losses, in block order, and likewise of the gradients
     /// (grad resized to n_params; zero loss and gradient for n_rows == 0). Worker w evaluates
