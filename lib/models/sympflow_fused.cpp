@@ -54,8 +54,8 @@ nn::Columns cols(Mat& M) { return {M.data(), M.rows()}; }
 // The bottom half of a stacked batch (rows [m, 2m)).
 nn::Columns bottom(Mat& M, Index m) { return {M.data() + m, M.rows()}; }
 
-// One potential's weights in theta: W_l (row-major, outputs x inputs) read as it is or
-// transposed, b_l, and the same places in the gradient.
+// One potential's parameters in theta: W_l (row-major, outputs x inputs), read as it is or
+// transposed, and b_l; their offsets are the same in the gradient.
 class PotentialWeights
 {
 public:
@@ -68,7 +68,7 @@ public:
     Index in(Index l) const { return m_widths[std::size_t(l)]; }
     Index out(Index l) const { return m_widths[std::size_t(l + 1)]; }
     /// w(j, k) = W_l(j, k): x W_l^T.
-    nn::Weights rows(Index l) const { return {W(l), in(l), 1}; }
+    nn::Weights weights(Index l) const { return {W(l), in(l), 1}; }
     /// w(j, k) = W_l(k, j): x W_l.
     nn::Weights transposed(Index l) const { return {W(l), 1, in(l)}; }
 
@@ -225,7 +225,7 @@ void SympflowResidualKernel::potential_forward(const Vec& theta, Index k, const 
 
     // W_0 = [W0y | w0t]: the first n columns read y (and dy), the last one s.
     const Index h0 = U.out(0);
-    const nn::Weights W0y = U.rows(0), W0y_t = U.transposed(0);
+    const nn::Weights W0y = U.weights(0), W0y_t = U.transposed(0);
     for (Index j = 0; j < h0; ++j)
         m_w0t(j) = U.W(0)[j * (n + 1) + n];
     {
@@ -242,10 +242,10 @@ void SympflowResidualKernel::potential_forward(const Vec& theta, Index k, const 
         Layer& prev = layer(l - 1);
         Layer& cur = layer(l);
         Mat& Z = m_Zbar[std::size_t(l)];
-        chunked_times(2 * m, U.in(l), U.out(l), cols(prev.tau), U.rows(l), U.b(l), cols(Z));
+        chunked_times(2 * m, U.in(l), U.out(l), cols(prev.tau), U.weights(l), U.b(l), cols(Z));
         ad::tanh_values(Z, cur.tau);
         prev.T.array() = (1.0 - prev.tau.array().square()) * prev.P.array();
-        chunked_times(2 * m, U.in(l), U.out(l), cols(prev.T), U.rows(l), nullptr, cols(cur.P));
+        chunked_times(2 * m, U.in(l), U.out(l), cols(prev.T), U.weights(l), nullptr, cols(cur.P));
     }
     {
         Layer& last = layer(H - 1);
@@ -332,7 +332,7 @@ void SympflowResidualKernel::potential_reverse(const Vec& theta, Index k, const 
     auto layer = [&](Index l) -> Layer& { return st.layers[std::size_t(l)]; };
 
     const Index h0 = U.out(0);
-    const nn::Weights W0y = U.rows(0), W0y_t = U.transposed(0);
+    const nn::Weights W0y = U.weights(0), W0y_t = U.transposed(0);
     double* gW0 = gW(0);
     {
         const Layer& L0 = layer(0);
@@ -356,9 +356,9 @@ void SympflowResidualKernel::potential_reverse(const Vec& theta, Index k, const 
                               m_S1bar[j].data(), m_S2bar[j].data(), m_Pbar[j].data());
             const Layer& next = layer(l + 1);
             const Index hn = U.out(l + 1), hl = U.out(l);
-            chunked_times(2 * m, hl, hn, cols(m_Dbar[j]), U.rows(l + 1), nullptr,
+            chunked_times(2 * m, hl, hn, cols(m_Dbar[j]), U.weights(l + 1), nullptr,
                           cols(m_Dbar[j + 1]));
-            chunked_times(2 * m, hl, hn, cols(m_Dpbar[j]), U.rows(l + 1), nullptr,
+            chunked_times(2 * m, hl, hn, cols(m_Dpbar[j]), U.weights(l + 1), nullptr,
                           cols(m_Dpbar[j + 1]));
             chunked_add_transpose_times(2 * m, hn, hl, cols(next.D), cols(m_Dbar[j]), gW(l + 1),
                                         hl);

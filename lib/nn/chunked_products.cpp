@@ -5,6 +5,13 @@
 
 namespace flowkit::nn {
 
+// The helpers below pass a Chunk by value (measured 5 % faster than by reference); without
+// AVX-512 (FLOWKIT_NATIVE=OFF) GCC warns that its calling convention differs from that of
+// AVX-512 builds. They are local to this file, so no call ever crosses that boundary.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 namespace {
 
 // Eight doubles: one AVX-512 register, two AVX ones (GCC's vector extension splits it).
