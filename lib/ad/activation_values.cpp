@@ -45,7 +45,7 @@ void tanh_values(const Mat& x, Mat& t)
         p = p * r + 0.5;
         p = p * r + 1.0;
         const double em1_r = p * r; // e^r - 1
-        std::int64_t bits;
+        std::uint64_t bits; // unsigned: the shift below drops kd's high bits on purpose
         std::memcpy(&bits, &kd, sizeof bits);
         bits = (bits + 1023) << 52; // 2^k: k sits in the low bits of kd
         double scale;
