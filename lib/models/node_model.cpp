@@ -119,7 +119,7 @@ Vec initial_node_params(const NodeArchitecture& arch, const Vec& network_params)
     return theta;
 }
 
-struct NeuralField::Scratch : ode::EvaluationMemo
+struct NeuralField::Scratch
 {
     nn::MlpKernel::Workspace ws;
     Mat in, out, v, g;
@@ -153,7 +153,7 @@ nlohmann::ordered_json NeuralField::describe() const
 
 void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives) const
 {
-    // The input is copied even when it is x itself: a memo outlives the caller's x.
+    // s.in is the network's input, [x] or [x, t]; the reverse pass reads it again.
     const Index n = x.rows(), m = m_arch.ode_dim();
     s.in.resize(n, m + (m_arch.time_dependent ? 1 : 0));
     s.in.leftCols(m) = x;
@@ -229,27 +229,6 @@ void NeuralField::vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec
     if (f)
         field_value(x, s, *f);
     backward(a, w, s, xbar, grad);
-}
-
-void NeuralField::rhs_keep(const Vec& t, const Mat& x, Mat& f,
-                           std::unique_ptr<ode::EvaluationMemo>& memo) const
-{
-    if (!dynamic_cast<Scratch*>(memo.get()))
-        memo = std::make_unique<Scratch>();
-    Scratch& s = static_cast<Scratch&>(*memo);
-    forward(t, x, s);
-    field_value(x, s, f);
-}
-
-void NeuralField::vjp_params_at(ode::EvaluationMemo* memo, const Vec& t, const Mat& x,
-                                const Mat& a, const Vec* w, Mat& xbar, Eigen::Ref<Vec> grad) const
-{
-    auto* kept = dynamic_cast<Scratch*>(memo);
-    if (!kept) {
-        vjp_params(t, x, a, w, nullptr, xbar, grad);
-        return;
-    }
-    backward(a, w, *kept, xbar, grad);
 }
 
 void node_lift(const NodeArchitecture& arch, const Vec& theta, const Mat& x0, const Mat& v0,

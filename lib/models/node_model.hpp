@@ -65,11 +65,6 @@ public:
     void vjp(const Vec& t, const Mat& x, const Mat& a, Mat& out) const override;
     void vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec* w, Mat* f, Mat& xbar,
                     Eigen::Ref<Vec> grad) const override;
-    void rhs_keep(const Vec& t, const Mat& x, Mat& f,
-                  std::unique_ptr<ode::EvaluationMemo>& memo) const override;
-    void vjp_params_at(ode::EvaluationMemo* memo, const Vec& t, const Mat& x, const Mat& a,
-                       const Vec* w, Mat& xbar, Eigen::Ref<Vec> grad) const override;
-
 private:
     struct Scratch;
     static Scratch& scratch();

@@ -4,15 +4,7 @@
 
 #include "ode/system.hpp"
 
-#include <memory>
-
 namespace flowkit::ode {
-
-/// What an evaluation keeps for a VJP at the same point later (a network's activations).
-struct EvaluationMemo
-{
-    virtual ~EvaluationMemo() = default;
-};
 
 class ParametricSystem : public System
 {
@@ -26,21 +18,6 @@ public:
     virtual void vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec* w, Mat* f,
                             Mat& xbar, Eigen::Ref<Vec> grad) const = 0;
 
-    /// f = F(t, x), keeping in memo (created, or reused when it is of the right kind) what
-    /// vjp_params_at needs, so that backpropagation through a recorded solve does not evaluate
-    /// every stage twice. By default nothing is kept.
-    virtual void rhs_keep(const Vec& t, const Mat& x, Mat& f,
-                          std::unique_ptr<EvaluationMemo>& /*memo*/) const
-    {
-        rhs(t, x, f);
-    }
-    /// vjp_params (without f) at the point of an earlier rhs_keep with the same t and x (memo
-    /// null: computed afresh).
-    virtual void vjp_params_at(EvaluationMemo* /*memo*/, const Vec& t, const Mat& x,
-                               const Mat& a, const Vec* w, Mat& xbar, Eigen::Ref<Vec> grad) const
-    {
-        vjp_params(t, x, a, w, nullptr, xbar, grad);
-    }
 };
 
 } // namespace flowkit::ode

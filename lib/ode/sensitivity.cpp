@@ -30,17 +30,6 @@ ForwardSolve::ForwardSolve(SolverSettings settings)
     }
 }
 
-ForwardSolve::Step& ForwardSolve::pending()
-{
-    if (m_recorded == m_steps.size())
-        m_steps.emplace_back();
-    Step& s = m_steps[m_recorded];
-    const std::size_t stages = m_matters.size();
-    s.memo.resize(stages);
-    s.kept.resize(stages);
-    return s;
-}
-
 void ForwardSolve::run(const ParametricSystem& f, const ObservationTimes& times, const Mat& x0,
                        Mat& states, bool record)
 {
@@ -49,25 +38,16 @@ void ForwardSolve::run(const ParametricSystem& f, const ObservationTimes& times,
     for (Index r = 0; r < times.rows(); ++r)
         states.row(times.first(r)) = x0.row(r);
     m_recorded = 0;
-    if (record)
-        std::fill(pending().kept.begin(), pending().kept.end(), 0);
-    const auto stage = [&](int i, const Vec& t, const Vec&, const Mat& Y, Mat& K) {
-        if (record && i >= 0 && m_matters[std::size_t(i)]) {
-            Step& s = pending();
-            f.rhs_keep(t, Y, K, s.memo[std::size_t(i)]);
-            s.kept[std::size_t(i)] = 1;
-        } else {
-            f.rhs(t, Y, K);
-        }
-    };
+    const auto stage = [&](int, const Vec& t, const Vec&, const Mat& Y, Mat& K) { f.rhs(t, Y, K); };
     const auto on_step = [&](const ObservedRk::Step& step, Mat& xs) {
         for (Index r = 0; r < xs.rows(); ++r)
             if (step.landed[std::size_t(r)] >= 0)
                 states.row(step.landed[std::size_t(r)]) = xs.row(r);
         if (!record)
             return;
-        Step& s = pending();
-        ++m_recorded;
+        if (m_recorded == m_steps.size())
+            m_steps.emplace_back();
+        Step& s = m_steps[m_recorded++];
         s.t = step.t;
         s.h = step.h;
         s.Y.resize(step.Y.size());
@@ -80,16 +60,12 @@ void ForwardSolve::run(const ParametricSystem& f, const ObservationTimes& times,
             if (!step.accepted[i]) { // it stays where it was: keep its stages finite and inert
                 s.h(r) = 0;
                 for (std::size_t j = 0; j < s.Y.size(); ++j)
-                    if (m_matters[j]) {
-                        if (!s.Y[j].row(r).allFinite()) // the memo holds NaN: not usable
-                            s.kept[j] = 0;
+                    if (m_matters[j])
                         s.Y[j].row(r) = xs.row(r);
-                    }
             }
             if (step.landed[i] >= 0)
                 s.landed.emplace_back(r, step.landed[i]);
         }
-        std::fill(pending().kept.begin(), pending().kept.end(), 0);
     };
     m_rk.run(times, x, stage, on_step);
 }
@@ -119,8 +95,7 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
             m_kbar = s.h.asDiagonal() * m_kbar;
             ts = s.t + sc.c(i) * s.h;
             const auto j = std::size_t(i);
-            f.vjp_params_at(s.kept[j] ? s.memo[j].get() : nullptr, ts, s.Y[j], m_kbar, nullptr,
-                            m_ybar[j], grad);
+            f.vjp_params(ts, s.Y[j], m_kbar, nullptr, nullptr, m_ybar[j], grad);
             ++m_backward_evaluations;
         }
         for (Index i = 0; i < stages; ++i)

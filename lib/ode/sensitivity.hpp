@@ -3,7 +3,9 @@
 // continuous adjoint method"):
 // - ForwardSolve::backward, the discrete adjoint: backpropagation through the recorded steps of
 //   the forward solve (every stage of every accepted step, the step sizes held fixed), the exact
-//   gradient of the computed solution;
+//   gradient of the computed solution. Only the stage inputs are recorded: the reverse pass
+//   evaluates each stage again with its VJP, which costs less than storing and re-reading a
+//   network's activations for every stage of a solve (node-fit's benchmark: half the time);
 // - continuous_adjoint: [y, a] integrated backward from each row's last observation with
 //   y' = F(t, y), a' = -(dF/dy)^T a, and the parameter integral of (dF/dtheta)^T a dt taken
 //   with the same quadrature; at each observation y is reset to the forward solution (as
@@ -14,7 +16,6 @@
 #include "ode/observed_rk.hpp"
 #include "ode/parametric_system.hpp"
 
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,11 +54,7 @@ private:
         Vec t, h;             // h is 0 for the rows the step did not move
         std::vector<Mat> Y;   // the stage inputs that reach x_new
         std::vector<std::pair<Index, Index>> landed; // (row, observation)
-        std::vector<std::unique_ptr<EvaluationMemo>> memo; // per stage, from rhs_keep
-        std::vector<char> kept;                           // memo[i] is this step's
     };
-    /// The record the current step writes into.
-    Step& pending();
 
     ObservedRk m_rk;
     std::vector<char> m_matters; // stage i reaches x_new (b_i != 0 or a later stage uses it)
