@@ -8,5 +8,7 @@ namespace flowkit {
 using Mat = Eigen::MatrixXd;
 using Vec = Eigen::VectorXd;
 using Index = Eigen::Index;
+/// Row by row: a network's weights in its parameter vector, a table's values as read.
+using RowMajorMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 } // namespace flowkit

@@ -257,7 +257,7 @@ Mat read_rows(TableReader& reader)
         ++n;
     }
     const Index ncol = static_cast<Index>(reader.columns().size());
-    return Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+    return Eigen::Map<RowMajorMat>(
         all.data(), n, ncol);
 }
 

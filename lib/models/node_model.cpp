@@ -8,8 +8,6 @@ namespace flowkit::models {
 
 namespace {
 
-using RowMajorMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 /// Offsets of A, a, B, b in theta.
 struct EdgeLayout
 {

@@ -77,7 +77,7 @@ TrajectoryData read_trajectories(io::TableReader& reader, const std::vector<std:
         const Index n = Index(trajs[k].t.size()), at = out.times.start[k];
         out.times.t.segment(at, n) = Eigen::Map<const Vec>(trajs[k].t.data(), n);
         all.middleRows(at, n) =
-            Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            Eigen::Map<const RowMajorMat>(
                 trajs[k].x.data(), n, w);
     }
     out.states = all.leftCols(d);

@@ -8,12 +8,6 @@
 
 namespace flowkit::nn {
 
-namespace {
-
-using RowMajorMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-} // namespace
-
 const char* activation_name(Activation act)
 {
     switch (act) {

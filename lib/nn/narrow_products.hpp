@@ -9,8 +9,6 @@
 
 namespace flowkit::nn {
 
-using RowMajorMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 /// out = in W^T + b (W: outputs x inputs; out resized).
 void affine(const Mat& in, const Mat& W, const Eigen::RowVectorXd& b, Mat& out);
 /// out = in W_^T (out resized), W_ the first in.cols() columns of W.

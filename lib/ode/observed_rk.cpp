@@ -17,13 +17,13 @@ constexpr double safety = 0.9, max_growth = 10.0, max_shrink = 0.2;
 
 RkScheme from_tableau(const ButcherTableau& t)
 {
-    return {t.name, t.order, t.a, t.b, t.c, Vec()};
+    return {t.name, t.order, t.a, t.b, t.c, Vec(), Vec()};
 }
 
 RkScheme dopri5_scheme()
 {
     using namespace dopri5_coefficients;
-    RkScheme s{"dopri5", 5, Mat::Zero(7, 7), Vec::Zero(7), Vec::Zero(7), Vec::Zero(7)};
+    RkScheme s{"dopri5", 5, Mat::Zero(7, 7), Vec::Zero(7), Vec::Zero(7), Vec::Zero(7), Vec::Zero(7)};
     s.c << 0, c2, c3, c4, c5, 1, 1;
     s.a(1, 0) = a21;
     s.a.row(2).head(2) << a31, a32;
@@ -33,6 +33,7 @@ RkScheme dopri5_scheme()
     s.a.row(6).head(6) << a71, 0, a73, a74, a75, a76;
     s.b = s.a.row(6).transpose(); // the last stage is F(t + h, x_new): first same as last
     s.e << e1, 0, e3, e4, e5, e6, e7;
+    s.d << d1, 0, d3, d4, d5, d6, d7;
     return s;
 }
 
@@ -50,6 +51,17 @@ void SolverSettings::check(const std::string& prefix) const
     require_option(max_steps >= 1, "--max-steps", ">= 1", double(max_steps));
 }
 
+void RkScheme::dense_weights(double theta, Eigen::Ref<Eigen::RowVectorXd> w) const
+{
+    // Hairer's x(theta) = x + theta r2 + theta (1 - theta) r3 + theta^2 (1 - theta) r4
+    //                     + theta^2 (1 - theta)^2 r5
+    // with r2 = h b.K, r3 = h K_1 - r2, r4 = 2 r2 - h K_1 - h K_last, r5 = h d.K.
+    const double u = 1 - theta, c3 = theta * u, c4 = theta * c3, c5 = c4 * u;
+    w = (theta - c3 + 2 * c4) * b.transpose() + c5 * d.transpose();
+    w(0) += c3 - c4;
+    w(w.size() - 1) -= c4;
+}
+
 RkScheme rk_scheme(const std::string& method)
 {
     if (method == "euler")
@@ -63,8 +75,9 @@ RkScheme rk_scheme(const std::string& method)
     throw UsageError("--solver must be one of euler, midpoint, rk4, dopri5 (got '" + method + "')");
 }
 
-ObservedRk::ObservedRk(RkScheme scheme, SolverSettings settings, bool fsal)
-    : m_scheme(std::move(scheme)), m_settings(std::move(settings)), m_fsal(fsal && m_scheme.adaptive())
+ObservedRk::ObservedRk(RkScheme scheme, SolverSettings settings, bool fsal, bool dense)
+    : m_scheme(std::move(scheme)), m_settings(std::move(settings)),
+      m_fsal(fsal && m_scheme.adaptive()), m_dense(dense && m_scheme.has_dense_output())
 {
 }
 
@@ -81,8 +94,8 @@ void ObservedRk::initial_steps(const ObservationTimes& times, const Mat& x, cons
         if (!f0.row(r).allFinite())
             throw ComputeError("diverged: NaN or Inf in the vector field of trajectory " +
                                std::to_string(r) + " at t=" + io::format_number(m_t(r)));
-        const Index k = m_at[std::size_t(r)];
-        const double span = k < times.last(r) ? times.t(k + 1) - times.t(k) : 0.0;
+        const Index k = m_at[std::size_t(r)], next = m_dense ? times.last(r) : k + 1;
+        const double span = k < times.last(r) ? times.t(next) - times.t(k) : 0.0;
         dir(r) = span >= 0 ? 1.0 : -1.0;
         const double d0 = rms(x.row(r).array().transpose() / scale.row(r).transpose());
         const double d1 = rms(f0.row(r).array().transpose() / scale.row(r).transpose());
@@ -142,7 +155,8 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
             const Index k = m_at[i];
             if (k == times.last(r))
                 continue;
-            const double target = times.t(k + 1);
+            const Index next = m_dense ? times.last(r) : k + 1;
+            const double target = times.t(next);
             if (!s.adaptive()) {
                 const long K = m_settings.steps_per_interval;
                 m_hs(r) = (target - times.t(k)) / double(K);
@@ -194,6 +208,7 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
         }
 
         const Vec t_start = m_t;
+        m_passed.clear();
         for (Index r = 0; r < n; ++r) {
             const auto i = std::size_t(r);
             m_landed[i] = -1;
@@ -201,7 +216,7 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
             if (m_hs(r) == 0)
                 continue;
             const bool finite = m_x_new.row(r).allFinite();
-            const Index k = m_at[i];
+            const Index k = m_at[i], next = m_dense ? times.last(r) : k + 1; // what a landing reaches
             if (!s.adaptive()) {
                 if (!finite)
                     throw ComputeError("diverged: NaN or Inf in trajectory " + std::to_string(r) +
@@ -221,7 +236,7 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
                     m_rejected_last[i] = 0;
                     if (!m_landing[i])
                         m_h(r) *= factor;
-                    m_t(r) = m_landing[i] ? times.t(k + 1) : m_t(r) + m_hs(r);
+                    m_t(r) = m_landing[i] ? times.t(next) : m_t(r) + m_hs(r);
                     if (m_fsal)
                         m_k1.row(r) = m_K.back().row(r);
                 } else {
@@ -243,17 +258,50 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
                                        " steps in trajectory " + std::to_string(r) + ", at t=" +
                                        io::format_number(m_t(r)));
             }
-            if (m_accepted[i]) {
-                x.row(r) = m_x_new.row(r);
-                if (m_landing[i]) {
-                    m_landed[i] = k + 1;
-                    m_at[i] = k + 1;
-                    m_sub[i] = 0;
-                    active -= k + 1 == times.last(r);
-                }
+            if (!m_accepted[i])
+                continue;
+            if (m_dense)
+                pass_observations(times, r, t_start(r));
+            x.row(r) = m_x_new.row(r);
+            if (m_landing[i]) {
+                m_landed[i] = next;
+                m_at[i] = next;
+                m_sub[i] = 0;
+                active -= next == times.last(r);
             }
         }
-        on_step({t_start, m_hs, m_Y, m_accepted, m_landed}, x);
+        if (m_dense)
+            interpolate_passed();
+        on_step({t_start, m_hs, m_Y, m_accepted, m_landed, m_passed, m_passed_states}, x);
+    }
+}
+
+void ObservedRk::pass_observations(const ObservationTimes& times, Index r, double t_start)
+{
+    // The observations before the row's last that this step reached: (t_start, t_start + h].
+    const double h = m_hs(r);
+    auto& at = m_at[std::size_t(r)];
+    while (at + 1 < times.last(r)) {
+        const double theta = (times.t(at + 1) - t_start) / h;
+        if (!(theta <= 1.0))
+            break;
+        ++at;
+        m_passed.push_back({r, at, theta});
+    }
+}
+
+void ObservedRk::interpolate_passed()
+{
+    const Index stages = m_scheme.b.size();
+    m_passed_states.resize(Index(m_passed.size()), m_Y[0].cols());
+    m_weights.resize(stages);
+    for (std::size_t p = 0; p < m_passed.size(); ++p) {
+        const Index r = m_passed[p].row;
+        m_scheme.dense_weights(m_passed[p].theta, m_weights);
+        auto out = m_passed_states.row(Index(p));
+        out = m_Y[0].row(r); // the step's start
+        for (Index i = 0; i < stages; ++i)
+            out += (m_hs(r) * m_weights(i)) * m_K[std::size_t(i)].row(r);
     }
 }
 

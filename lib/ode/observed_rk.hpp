@@ -1,7 +1,8 @@
 // Explicit Runge-Kutta through per-row observation times: the solver inside Neural ODE and CNF
 // training. Every row steps on its own (its own times, its own step size under dopri5's error
-// control) and lands exactly on each of its observation times; all rows are evaluated together,
-// one call of the vector field per stage. The caller sees every stage (to add the parameter
+// control) and lands exactly on each of its observation times, or, with dense output, steps past
+// those in between and interpolates them; all rows are evaluated together, one call of the
+// vector field per stage. The caller sees every stage (to add the parameter
 // integral of the adjoint method) and every step (to record it for backpropagation, or to add
 // the loss gradient at an observation).
 #pragma once
@@ -34,7 +35,12 @@ struct RkScheme
     int order = 0;
     Mat a;
     Vec b, c, e;
+    Vec d; ///< dopri5's continuous extension (Hairer's contd5); empty for the others
     bool adaptive() const { return e.size() > 0; }
+    bool has_dense_output() const { return d.size() > 0; }
+    /// w with x(t + theta h) = x + h sum_i w_i K_i, theta in [0, 1]; w(1) = b. It uses the
+    /// last stage, F(t + h, x_new).
+    void dense_weights(double theta, Eigen::Ref<Eigen::RowVectorXd> w) const;
 };
 
 /// euler, midpoint, rk4, dopri5 (7 stages, the last at x_new); UsageError naming --solver else.
@@ -47,6 +53,13 @@ public:
     /// row's step (0 for a row that is done).
     using StageFn = std::function<void(int stage, const Vec& t, const Vec& h, const Mat& Y, Mat& K)>;
 
+    /// An observation inside an accepted step, interpolated (dense output).
+    struct Passed
+    {
+        Index row, observation;
+        double theta; ///< (time - step start) / h, in (0, 1]
+    };
+
     /// An attempted step, after the accepted rows of x were advanced.
     struct Step
     {
@@ -55,13 +68,17 @@ public:
         const std::vector<Mat>& Y;  ///< the stage inputs
         const std::vector<char>& accepted; ///< per row (a row that is done counts as accepted)
         const std::vector<Index>& landed;  ///< per row: the observation reached, or -1
+        const std::vector<Passed>& passed; ///< dense output: the observations stepped past
+        const Mat& passed_states;          ///< their states, one row per entry of passed
     };
     /// May change the rows of x that landed (only without FSAL).
     using StepFn = std::function<void(const Step& step, Mat& x)>;
 
     /// fsal: reuse dopri5's last stage as the next step's first (only when the step function
-    /// leaves x alone).
-    ObservedRk(RkScheme scheme, SolverSettings settings, bool fsal);
+    /// leaves x alone). dense: interpolate the observations between a row's first and last
+    /// instead of landing on them (only for a scheme with dense output; the step function may
+    /// then change no row).
+    ObservedRk(RkScheme scheme, SolverSettings settings, bool fsal, bool dense = false);
 
     const RkScheme& scheme() const { return m_scheme; }
     /// Steps every row of x (on entry its state at its first time) through all its times.
@@ -74,18 +91,24 @@ public:
 private:
     /// Hairer's starting step (Solving ODEs I, II.4) for every row not yet done.
     void initial_steps(const ObservationTimes& times, const Mat& x, const StageFn& stage);
+    /// Dense output: records in m_passed the observations that row r's accepted step reached.
+    void pass_observations(const ObservationTimes& times, Index r, double t_start);
+    /// m_passed_states from the step's stages.
+    void interpolate_passed();
 
     RkScheme m_scheme;
     SolverSettings m_settings;
-    bool m_fsal;
+    bool m_fsal, m_dense;
     long m_evaluations = 0;
     // Per row: time, step proposal, current observation index, steps in the current interval.
     Vec m_t, m_h, m_hs, m_ts, m_err;
     std::vector<Index> m_at, m_landed;
     std::vector<long> m_sub, m_attempts;
     std::vector<char> m_accepted, m_rejected_last, m_landing;
+    std::vector<Passed> m_passed;
     std::vector<Mat> m_Y, m_K;
-    Mat m_k1, m_x_new, m_sum;
+    Mat m_k1, m_x_new, m_sum, m_passed_states;
+    Eigen::RowVectorXd m_weights;
 };
 
 } // namespace flowkit::ode

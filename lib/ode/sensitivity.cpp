@@ -17,7 +17,7 @@ GradientMethod parse_gradient_method(const std::string& name)
 }
 
 ForwardSolve::ForwardSolve(SolverSettings settings)
-    : m_rk(rk_scheme(settings.method), settings, /*fsal=*/true)
+    : m_rk(rk_scheme(settings.method), settings, /*fsal=*/true, /*dense=*/true)
 {
     const RkScheme& s = m_rk.scheme();
     const Index stages = s.b.size();
@@ -43,6 +43,8 @@ void ForwardSolve::run(const ParametricSystem& f, const ObservationTimes& times,
         for (Index r = 0; r < xs.rows(); ++r)
             if (step.landed[std::size_t(r)] >= 0)
                 states.row(step.landed[std::size_t(r)]) = xs.row(r);
+        for (std::size_t p = 0; p < step.passed.size(); ++p)
+            states.row(step.passed[p].observation) = step.passed_states.row(Index(p));
         if (!record)
             return;
         if (m_recorded == m_steps.size())
@@ -50,18 +52,22 @@ void ForwardSolve::run(const ParametricSystem& f, const ObservationTimes& times,
         Step& s = m_steps[m_recorded++];
         s.t = step.t;
         s.h = step.h;
-        s.Y.resize(step.Y.size());
+        s.Y = step.Y;
+        s.passed = step.passed;
+        const RkScheme& sc = m_rk.scheme();
+        s.weights.resize(Index(s.passed.size()), sc.b.size());
+        for (std::size_t p = 0; p < s.passed.size(); ++p) {
+            auto w = s.weights.row(Index(p));
+            sc.dense_weights(s.passed[p].theta, w);
+            w *= step.h(s.passed[p].row);
+        }
         s.landed.clear();
-        for (std::size_t i = 0; i < step.Y.size(); ++i)
-            if (m_matters[i])
-                s.Y[i] = step.Y[i];
         for (Index r = 0; r < xs.rows(); ++r) {
             const auto i = std::size_t(r);
             if (!step.accepted[i]) { // it stays where it was: keep its stages finite and inert
                 s.h(r) = 0;
-                for (std::size_t j = 0; j < s.Y.size(); ++j)
-                    if (m_matters[j])
-                        s.Y[j].row(r) = xs.row(r);
+                for (Mat& Y : s.Y)
+                    Y.row(r) = xs.row(r);
             }
             if (step.landed[i] >= 0)
                 s.landed.emplace_back(r, step.landed[i]);
@@ -74,15 +80,31 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
                             const Mat& states_grad, Mat& x0_grad, Eigen::Ref<Vec> grad)
 {
     const RkScheme& sc = m_rk.scheme();
-    const Index stages = sc.b.size(), n = times.rows(), d = states_grad.cols();
+    const Index stages = sc.b.size(), last = stages - 1, n = times.rows(), d = states_grad.cols();
     m_backward_evaluations = 0;
     m_xbar.setZero(n, d);
     m_ybar.resize(std::size_t(stages));
     Vec ts;
+    // A passed observation x + h sum_i w_i K_i adds h w_i sbar to Kbar_i and sbar to xbar. Its
+    // part through the last stage K_last = F(t + h, x_new) joins the first stage of the next
+    // record, which is the same evaluation (first same as last).
+    const auto add_passed = [&](const Step& s, Index i, Mat& kbar) {
+        for (std::size_t p = 0; p < s.passed.size(); ++p)
+            kbar.row(s.passed[p].row) +=
+                s.weights(Index(p), i) * states_grad.row(s.passed[p].observation);
+    };
     for (std::size_t k = m_recorded; k-- > 0;) {
         const Step& s = m_steps[k];
         for (const auto& [r, obs] : s.landed)
             m_xbar.row(r) += states_grad.row(obs);
+        if (k + 1 == m_recorded && !s.passed.empty()) { // no next record
+            m_kbar.setZero(n, d);
+            add_passed(s, last, m_kbar);
+            ts = s.t + s.h;
+            f.vjp_params(ts, s.Y[std::size_t(last)], m_kbar, nullptr, nullptr, m_ybar[0], grad);
+            ++m_backward_evaluations;
+            m_xbar += m_ybar[0];
+        }
         // x_new = x + h sum_i b_i K_i, K_i = F(t + c_i h, Y_i), Y_i = x + h sum_j a_ij K_j:
         // Kbar_i = h (b_i xbar + sum_{j > i} a_ji Ybar_j), Ybar_i = (dF/dY)^T Kbar_i.
         for (Index i = stages - 1; i >= 0; --i) {
@@ -93,14 +115,19 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
                 if (sc.a(j, i) != 0 && m_matters[std::size_t(j)])
                     m_kbar += sc.a(j, i) * m_ybar[std::size_t(j)];
             m_kbar = s.h.asDiagonal() * m_kbar;
+            add_passed(s, i, m_kbar);
+            if (i == 0 && k > 0)
+                add_passed(m_steps[k - 1], last, m_kbar);
             ts = s.t + sc.c(i) * s.h;
-            const auto j = std::size_t(i);
-            f.vjp_params(ts, s.Y[j], m_kbar, nullptr, nullptr, m_ybar[j], grad);
+            f.vjp_params(ts, s.Y[std::size_t(i)], m_kbar, nullptr, nullptr,
+                         m_ybar[std::size_t(i)], grad);
             ++m_backward_evaluations;
         }
         for (Index i = 0; i < stages; ++i)
             if (m_matters[std::size_t(i)])
                 m_xbar += m_ybar[std::size_t(i)];
+        for (const auto& p : s.passed)
+            m_xbar.row(p.row) += states_grad.row(p.observation);
     }
     x0_grad.resize(n, d);
     for (Index r = 0; r < n; ++r)

@@ -2,8 +2,9 @@
 // the parameters of a ParametricSystem, two ways (lecture notes "How to train them: discrete vs
 // continuous adjoint method"):
 // - ForwardSolve::backward, the discrete adjoint: backpropagation through the recorded steps of
-//   the forward solve (every stage of every accepted step, the step sizes held fixed), the exact
-//   gradient of the computed solution. Only the stage inputs are recorded: the reverse pass
+//   the forward solve (every stage of every accepted step and dopri5's dense output at the
+//   observations in between, the step sizes held fixed), the exact gradient of the computed
+//   solution. Only the stage inputs are recorded: the reverse pass
 //   evaluates each stage again with its VJP, which costs less than storing and re-reading a
 //   network's activations for every stage of a solve (node-fit's benchmark: half the time);
 // - continuous_adjoint: [y, a] integrated backward from each row's last observation with
@@ -52,8 +53,10 @@ private:
     struct Step
     {
         Vec t, h;             // h is 0 for the rows the step did not move
-        std::vector<Mat> Y;   // the stage inputs that reach x_new
+        std::vector<Mat> Y;   // the stage inputs
         std::vector<std::pair<Index, Index>> landed; // (row, observation)
+        std::vector<ObservedRk::Passed> passed;      // observations interpolated in the step
+        RowMajorMat weights;                         // row p: h w(theta_p), for passed[p]
     };
 
     ObservedRk m_rk;

@@ -8,7 +8,6 @@ using flowkit::test::random_mat;
 
 namespace {
 
-using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // Row counts around the chunk (8) and unroll (32) boundaries, and widths around the 12 columns
 // of B that chunked_add_transpose_times keeps in registers per pass.
@@ -26,8 +25,8 @@ TEST_CASE("nn chunked_times: x W^T + b, x W and accumulation, on blocks of rows,
                 // the input is the bottom rows of a taller matrix (a stacked batch's s = 0 half)
                 const Mat tall = random_mat(rng, rows + 5, in_cols);
                 const Mat x = tall.bottomRows(rows);
-                const RowMajor W = random_mat(rng, out_cols, in_cols);
-                const RowMajor V = random_mat(rng, in_cols, out_cols); // for x V
+                const RowMajorMat W = random_mat(rng, out_cols, in_cols);
+                const RowMajorMat V = random_mat(rng, in_cols, out_cols); // for x V
                 const Eigen::RowVectorXd b = random_mat(rng, 1, out_cols);
                 Mat out = Mat::Constant(rows + 3, out_cols, 7.0);
                 const nn::Columns top{out.data(), out.rows()};
@@ -53,8 +52,8 @@ TEST_CASE("nn chunked_add_transpose_times: G += A^T B into a block of a row-majo
             for (Index b_cols : widths) {
                 const Mat A = random_mat(rng, rows, a_cols), B = random_mat(rng, rows + 2, b_cols);
                 // G is the left b_cols columns of a wider row-major matrix (W0y inside W_0)
-                RowMajor G = random_mat(rng, a_cols, b_cols + 1);
-                const RowMajor before = G;
+                RowMajorMat G = random_mat(rng, a_cols, b_cols + 1);
+                const RowMajorMat before = G;
                 nn::chunked_add_transpose_times(rows, a_cols, b_cols, {A.data(), A.rows()},
                                                 {B.data(), B.rows()}, G.data(), b_cols + 1);
                 const Mat want = before.leftCols(b_cols) + A.transpose() * B.topRows(rows);

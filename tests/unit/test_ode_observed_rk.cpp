@@ -1,0 +1,117 @@
+// ObservedRk, the per-row solver of Neural ODE and CNF training: dopri5's continuous extension
+// against polynomial solutions it must reproduce exactly, and the states at irregular
+// observation times, landed on or interpolated, against the exact harmonic oscillator.
+#include "ode/observed_rk.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+using namespace flowkit;
+
+namespace {
+
+/// Two rows observed at times of their own; the second runs backward in time.
+ode::ObservationTimes two_rows()
+{
+    ode::ObservationTimes times;
+    times.t.resize(8);
+    times.t << 0.0, 0.3, 0.31, 0.9, 2.0, /**/ 1.0, 0.4, -1.5;
+    times.start = {0, 5, 8};
+    return times;
+}
+
+/// Runs the solver and returns every observation's state (the layout of times.t), and how many
+/// observations were interpolated.
+Mat solve(ode::ObservedRk& rk, const ode::ObservationTimes& times, Mat x,
+          const ode::ObservedRk::StageFn& f, Index& passed)
+{
+    Mat states(times.t.size(), x.cols());
+    for (Index r = 0; r < times.rows(); ++r)
+        states.row(times.first(r)) = x.row(r);
+    passed = 0;
+    rk.run(times, x, f, [&](const ode::ObservedRk::Step& step, Mat& xs) {
+        for (Index r = 0; r < xs.rows(); ++r)
+            if (step.landed[std::size_t(r)] >= 0)
+                states.row(step.landed[std::size_t(r)]) = xs.row(r);
+        for (std::size_t p = 0; p < step.passed.size(); ++p)
+            states.row(step.passed[p].observation) = step.passed_states.row(Index(p));
+        passed += Index(step.passed.size());
+    });
+    return states;
+}
+
+} // namespace
+
+TEST_CASE("dopri5's dense weights: w(0) = 0, w(1) = b, and they sum to theta")
+{
+    const ode::RkScheme s = ode::rk_scheme("dopri5");
+    REQUIRE(s.has_dense_output());
+    Eigen::RowVectorXd w(s.b.size());
+    s.dense_weights(0.0, w);
+    CHECK(w.cwiseAbs().maxCoeff() == 0.0);
+    s.dense_weights(1.0, w);
+    CHECK((w - s.b.transpose()).cwiseAbs().maxCoeff() < 1e-15);
+    for (const double theta : {0.1, 0.5, 0.77}) { // x' = 1 from x = 0 gives theta h
+        s.dense_weights(theta, w);
+        CHECK(w.sum() == doctest::Approx(theta).epsilon(1e-14));
+    }
+    CHECK_FALSE(ode::rk_scheme("rk4").has_dense_output());
+}
+
+TEST_CASE("dopri5's dense output reproduces solutions that are polynomials of degree up to 4")
+{
+    // x' = k t^(k-1), x(0) = 0: x = t^k. The embedded error is zero, so the steps grow tenfold
+    // and pass the observations in between; the continuous extension has order 4.
+    ode::ObservationTimes times;
+    times.t.resize(5);
+    times.t << 0.0, 0.13, 0.5, 0.71, 1.0;
+    times.start = {0, 5};
+    for (int k = 1; k <= 4; ++k) {
+        CAPTURE(k);
+        ode::ObservedRk rk(ode::rk_scheme("dopri5"), {}, /*fsal=*/true, /*dense=*/true);
+        const auto f = [k](int, const Vec& t, const Vec&, const Mat&, Mat& K) {
+            K.resize(t.size(), 1);
+            for (Index r = 0; r < t.size(); ++r)
+                K(r, 0) = k * std::pow(t(r), k - 1);
+        };
+        Index passed = 0;
+        const Mat states = solve(rk, times, Mat::Zero(1, 1), f, passed);
+        CHECK(passed >= 1);
+        for (Index i = 0; i < times.t.size(); ++i)
+            CHECK(states(i, 0) == doctest::Approx(std::pow(times.t(i), k)).epsilon(1e-13));
+    }
+}
+
+TEST_CASE("ObservedRk: harmonic oscillator states at irregular times, landed on or interpolated")
+{
+    const ode::ObservationTimes times = two_rows();
+    Mat x0(2, 2);
+    x0 << 1.0, 0.0, /**/ 0.3, -0.8;
+    const auto f = [](int, const Vec&, const Vec&, const Mat& Y, Mat& K) {
+        K.resize(Y.rows(), 2);
+        K.col(0) = Y.col(1);
+        K.col(1) = -Y.col(0);
+    };
+    ode::SolverSettings settings;
+    settings.rtol = 1e-9;
+    settings.atol = 1e-12;
+    for (const bool dense : {false, true}) {
+        CAPTURE(dense);
+        ode::ObservedRk rk(ode::rk_scheme("dopri5"), settings, /*fsal=*/true, dense);
+        Index passed = 0;
+        const Mat states = solve(rk, times, x0, f, passed);
+        CHECK((passed > 0) == dense);
+        double err = 0;
+        for (Index r = 0; r < times.rows(); ++r) {
+            const double t0 = times.t(times.first(r));
+            for (Index i = times.first(r); i <= times.last(r); ++i) {
+                const double s = times.t(i) - t0, c = std::cos(s), sn = std::sin(s);
+                err = std::max(err, std::abs(states(i, 0) - (c * x0(r, 0) + sn * x0(r, 1))));
+                err = std::max(err, std::abs(states(i, 1) - (-sn * x0(r, 0) + c * x0(r, 1))));
+            }
+        }
+        CHECK(err < 1e-8);
+        CHECK(err > 0);
+    }
+}
