@@ -169,6 +169,43 @@ TEST_CASE("NeuralField: jvp, vjp and the parameter VJP equal central differences
     }
 }
 
+namespace {
+
+/// The gradients of sum(G .* states) for a solve: by backprop, and by central differences of
+/// the same solve (step h).
+struct SolveGradients
+{
+    Mat states, x0_bp, x0_fd;
+    Vec g_bp;
+    Mat g_fd;
+    long backward_evaluations = 0;
+};
+
+SolveGradients backprop_and_differences(const models::NodeArchitecture& a, const Vec& theta,
+                                        const ode::ObservationTimes& times, const Mat& x0,
+                                        const Mat& G, const ode::SolverSettings& s, double h)
+{
+    const auto loss = [&](const Vec& th, const Mat& y0) {
+        const models::NeuralField field(a, th);
+        ode::ForwardSolve solve(s);
+        Mat states;
+        solve.run(field, times, y0, states, false);
+        return states.cwiseProduct(G).sum();
+    };
+    SolveGradients out;
+    const models::NeuralField field(a, theta);
+    ode::ForwardSolve solve(s);
+    solve.run(field, times, x0, out.states, true);
+    out.g_bp = Vec::Zero(field.num_params());
+    solve.backward(field, times, G, out.x0_bp, out.g_bp);
+    out.backward_evaluations = solve.backward_evaluations();
+    out.g_fd = central_gradient([&](const Mat& th) { return loss(th.col(0), x0); }, Mat(theta), h);
+    out.x0_fd = central_gradient([&](const Mat& y0) { return loss(theta, y0); }, x0, h);
+    return out;
+}
+
+} // namespace
+
 TEST_CASE("Backprop through rk4 equals central differences of the same solve to 1e-8")
 {
     const models::NodeArchitecture a = arch(true, false, 0);
@@ -179,27 +216,10 @@ TEST_CASE("Backprop through rk4 equals central differences of the same solve to 
     ode::SolverSettings s;
     s.method = "rk4";
     s.steps_per_interval = 3;
-
-    const auto loss = [&](const Vec& th, const Mat& y0) {
-        const models::NeuralField field(a, th);
-        ode::ForwardSolve solve(s);
-        Mat states;
-        solve.run(field, times, y0, states, false);
-        return states.cwiseProduct(G).sum();
-    };
-    const models::NeuralField field(a, theta);
-    ode::ForwardSolve solve(s);
-    Mat states, x0_grad;
-    solve.run(field, times, x0, states, true);
-    Vec grad = Vec::Zero(field.num_params());
-    solve.backward(field, times, G, x0_grad, grad);
-    CHECK(solve.backward_evaluations() == 4 * 3 * 3); // 3 intervals of 3 steps, 4 stages
-
-    const Mat g_fd = central_gradient([&](const Mat& th) { return loss(th.col(0), x0); },
-                                      Mat(theta), 1e-5);
-    const Mat x_fd = central_gradient([&](const Mat& y0) { return loss(theta, y0); }, x0, 1e-5);
-    CHECK(rel_diff(grad, g_fd) < 1e-8);
-    CHECK(rel_diff(x0_grad, x_fd) < 1e-8);
+    const SolveGradients g = backprop_and_differences(a, theta, times, x0, G, s, 1e-5);
+    CHECK(g.backward_evaluations == 4 * 3 * 3); // 3 intervals of 3 steps, 4 stages
+    CHECK(rel_diff(g.g_bp, g.g_fd) < 1e-8);
+    CHECK(rel_diff(g.x0_bp, g.x0_fd) < 1e-8);
 }
 
 TEST_CASE("Backprop through dopri5 and the continuous adjoint agree with central differences")
@@ -214,31 +234,18 @@ TEST_CASE("Backprop through dopri5 and the continuous adjoint agree with central
         ode::SolverSettings s;
         s.rtol = 1e-11;
         s.atol = 1e-13;
-
-        const auto loss = [&](const Vec& th, const Mat& y0) {
-            const models::NeuralField field(a, th);
-            ode::ForwardSolve solve(s);
-            Mat states;
-            solve.run(field, times, y0, states, false);
-            return states.cwiseProduct(G).sum();
-        };
-        const models::NeuralField field(a, theta);
-        ode::ForwardSolve solve(s);
-        Mat states, x0_bp, x0_adj;
-        solve.run(field, times, x0, states, true);
-        Vec g_bp = Vec::Zero(field.num_params()), g_adj = g_bp;
-        solve.backward(field, times, G, x0_bp, g_bp);
-        ode::ContinuousAdjoint adjoint(s);
-        adjoint.backward(field, times, states, G, x0_adj, g_adj);
-
         // At these tolerances the solver's error is far below the differences' own (1e-8).
-        const Mat g_fd = central_gradient([&](const Mat& th) { return loss(th.col(0), x0); },
-                                          Mat(theta), 1e-4);
-        const Mat x_fd = central_gradient([&](const Mat& y0) { return loss(theta, y0); }, x0, 1e-4);
-        CHECK(rel_diff(g_bp, g_fd) < 1e-6);
-        CHECK(rel_diff(x0_bp, x_fd) < 1e-6);
-        CHECK(rel_diff(g_adj, g_bp) < 1e-7);
-        CHECK(rel_diff(x0_adj, x0_bp) < 1e-7);
+        const SolveGradients g = backprop_and_differences(a, theta, times, x0, G, s, 1e-4);
+        CHECK(rel_diff(g.g_bp, g.g_fd) < 1e-6);
+        CHECK(rel_diff(g.x0_bp, g.x0_fd) < 1e-6);
+
+        const models::NeuralField field(a, theta);
+        Mat x0_adj;
+        Vec g_adj = Vec::Zero(field.num_params());
+        ode::ContinuousAdjoint adjoint(s);
+        adjoint.backward(field, times, g.states, G, x0_adj, g_adj);
+        CHECK(rel_diff(g_adj, g.g_bp) < 1e-7);
+        CHECK(rel_diff(x0_adj, g.x0_bp) < 1e-7);
     }
 }
 
@@ -263,25 +270,9 @@ TEST_CASE("Backprop through dopri5's dense output: observations inside steps, th
         ode::SolverSettings s;
         s.rtol = 1e-8;
         s.atol = 1e-10;
-        const auto loss = [&](const Vec& th, const Mat& y0) {
-            const models::NeuralField field(a, th);
-            ode::ForwardSolve solve(s);
-            Mat states;
-            solve.run(field, times, y0, states, false);
-            return states.cwiseProduct(G).sum();
-        };
-        const models::NeuralField field(a, theta);
-        ode::ForwardSolve solve(s);
-        Mat states, x0_bp;
-        solve.run(field, times, x0, states, true);
-        Vec g_bp = Vec::Zero(field.num_params());
-        solve.backward(field, times, G, x0_bp, g_bp);
-        const Mat g_fd = central_gradient([&](const Mat& th) { return loss(th.col(0), x0); },
-                                          Mat(theta), 1e-4);
-        const Mat x_fd =
-            central_gradient([&](const Mat& y0) { return loss(theta, y0); }, x0, 1e-4);
-        CHECK(rel_diff(g_bp, g_fd) < 1e-6);
-        CHECK(rel_diff(x0_bp, x_fd) < 1e-6);
+        const SolveGradients g = backprop_and_differences(a, theta, times, x0, G, s, 1e-4);
+        CHECK(rel_diff(g.g_bp, g.g_fd) < 1e-6);
+        CHECK(rel_diff(g.x0_bp, g.x0_fd) < 1e-6);
     }
 }
 
