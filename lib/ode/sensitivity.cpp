@@ -149,7 +149,6 @@ void ContinuousAdjoint::backward(const ParametricSystem& f, const ObservationTim
     Mat z(n, 2 * d); // [y, a] per row
     for (Index r = 0; r < n; ++r)
         z.row(r) << states.row(times.last(r)), states_grad.row(times.last(r));
-    m_scratch.setZero(grad.size());
 
     // Backward in time h < 0, so the quadrature of g' = -(dF/dtheta)^T a adds
     // sum_i (-h b_i) (dF/dtheta)^T a_i to the gradient.
@@ -166,7 +165,7 @@ void ContinuousAdjoint::backward(const ParametricSystem& f, const ObservationTim
         m_y = Z.leftCols(d);
         m_a = Z.rightCols(d);
         f.vjp_params(t, m_y, m_a, quadrature ? &m_w : nullptr, &m_F, m_xbar,
-                     quadrature ? grad : Eigen::Ref<Vec>(m_scratch));
+                     quadrature ? grad : Eigen::Ref<Vec>(m_no_params));
         K.resize(n, 2 * d);
         K << m_F, -m_xbar;
     };

@@ -83,7 +83,7 @@ public:
 private:
     ObservedRk m_rk;
     Mat m_F, m_xbar, m_y, m_a, m_rows;
-    Vec m_w, m_scratch;
+    Vec m_w, m_no_params; // m_no_params: empty, for the stages outside the quadrature
 };
 
 } // namespace flowkit::ode
