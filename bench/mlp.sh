@@ -33,7 +33,7 @@ torch_ref() {
 peak=$("$work/mlp_loss" peak 0 "$REPEATS" | cut -d, -f6)
 
 THREADS=2
-BLOCK_ROWS=500
+BLOCK_ROWS=128 # the block size of the training losses (pinn, sympflow: nn::BatchEvaluator(threads, 128))
 maxdiff=0
 printf '%-20s %10s %16s %12s %13s %12s %12s %12s %12s %8s %6s %s\n' case 'flowkit ms' "flowkit $THREADS thr ms" 'torch f64 ms' ratio \
     target 'f64 fastest' 'ratio to it' 'torch f32 ms' 'GFLOP/s' 'peak' 'loss agreement (rel. loss, rel. |grad|)'
