@@ -23,7 +23,7 @@ RkScheme from_tableau(const ButcherTableau& t)
 RkScheme dopri5_scheme()
 {
     using namespace dopri5_coefficients;
-    RkScheme s{"dopri5", 5, Mat::Zero(7, 7), Vec::Zero(7), Vec::Zero(7), Vec::Zero(7), Vec::Zero(7)};
+    RkScheme s{"dopri5", 5, Mat::Zero(7, 7), Vec(7), Vec(7), Vec(7), Vec(7)}; // all filled below
     s.c << 0, c2, c3, c4, c5, 1, 1;
     s.a(1, 0) = a21;
     s.a.row(2).head(2) << a31, a32;
@@ -216,7 +216,8 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
             if (m_hs(r) == 0)
                 continue;
             const bool finite = m_x_new.row(r).allFinite();
-            const Index k = m_at[i], next = m_dense ? times.last(r) : k + 1; // what a landing reaches
+            const Index k = m_at[i];
+            const Index next = m_dense ? times.last(r) : k + 1; // what a landing reaches
             if (!s.adaptive()) {
                 if (!finite)
                     throw ComputeError("diverged: NaN or Inf in trajectory " + std::to_string(r) +

@@ -2,9 +2,9 @@
 // training. Every row steps on its own (its own times, its own step size under dopri5's error
 // control) and lands exactly on each of its observation times, or, with dense output, steps past
 // those in between and interpolates them; all rows are evaluated together, one call of the
-// vector field per stage. The caller sees every stage (to add the parameter
-// integral of the adjoint method) and every step (to record it for backpropagation, or to add
-// the loss gradient at an observation).
+// vector field per stage. The caller sees every stage (to add the parameter integral of the
+// adjoint method) and every step (to record it for backpropagation, or to add the loss gradient
+// at an observation).
 #pragma once
 
 #include "core/eigen.hpp"
