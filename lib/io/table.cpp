@@ -157,6 +157,19 @@ Index TableReader::require(const std::string& name) const
     throw DataError("missing required column '" + name + "'", m_source, m_header_line);
 }
 
+void TableReader::require_named(const std::vector<std::string>& names,
+                                const std::string& option) const
+{
+    for (const std::string& name : names)
+        if (!find(name)) {
+            std::string columns;
+            for (const std::string& c : m_columns)
+                columns += (columns.empty() ? "" : ", ") + c;
+            throw UsageError(option + ": no column '" + name + "' in " + m_source + " (columns: " +
+                             columns + ")");
+        }
+}
+
 void TableReader::fail(const std::string& what, Index column) const
 {
     long col = 0;

@@ -30,6 +30,9 @@ public:
     std::optional<Index> find(const std::string& name) const;
     /// The index of a column the data must have; DataError naming the header line otherwise.
     Index require(const std::string& name) const;
+    /// UsageError naming `option` unless every one of `names` (the columns an option such as
+    /// --vars names) is a column: a wrong name on the command line is a usage error (exit 64).
+    void require_named(const std::vector<std::string>& names, const std::string& option) const;
 
     /// Reads the next row into `row` (resized to columns().size()); false at the end of input.
     bool next(std::vector<double>& row);

@@ -192,11 +192,14 @@ void write_toy_dataset(const std::string& name, Index count, const io::CommonOpt
 void write_energy_distance(const std::string& other, std::vector<std::string> names,
                            const io::CommonOptions& common)
 {
+    const std::vector<std::string> named = names; // by --vars
     io::Input in(common.input);
     io::TableReader reader(in.stream(), in.name());
+    reader.require_named(named, "--vars");
     const Mat x = read_points(reader, names);
     io::Input in2(other);
     io::TableReader reader2(in2.stream(), in2.name());
+    reader2.require_named(named, "--vars");
     const Mat y = read_points(reader2, names);
     if (x.rows() == 0 || y.rows() == 0)
         throw DataError("no points to compare", x.rows() == 0 ? in.name() : in2.name());

@@ -214,6 +214,7 @@ int train_main(int argc, char** argv)
             names = io::parse_names(args["vars"].as<std::string>(), "vars");
         io::Input in(args.count("data") ? args["data"].as<std::string>() : cl.common.input);
         io::TableReader reader(in.stream(), in.name());
+        reader.require_named(names, "--vars");
         job.data = models::read_points(reader, names);
         job.arch.state_names = names;
         job.arch.check();

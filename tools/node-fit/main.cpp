@@ -103,6 +103,8 @@ int main(int argc, char** argv)
         }
         io::Input in(cl.common.input);
         io::TableReader reader(in.stream(), in.name());
+        reader.require_named(names, "--vars");
+        reader.require_named(velocities, "--velocity-vars");
         if (a.second_order && velocities.empty())
             velocities = default_velocities(reader, names);
         job.data = models::read_trajectories(reader, names, velocities);

@@ -89,6 +89,7 @@ int main(int argc, char** argv)
             std::vector<std::string> names;
             if (args.count("vars") && !system_given)
                 names = io::parse_names(args["vars"].as<std::string>(), "vars");
+            reader.require_named(names, "--vars");
             job.data = models::read_flow_samples(reader, names, a.dt);
         }
         const std::unique_ptr<ode::System> system =
