@@ -18,6 +18,7 @@ Mat solve_in_blocks(const ode::ParametricSystem& f, const Mat& x0, const Vec& ti
     const nn::BlockFn fn = [&](ad::Tape&, Index row0, Index rows, Vec& grad) {
         grad.resize(0);
         ode::ForwardSolve solve(solver);
+        solve.label_rows([row0](Index r) { return "input row " + std::to_string(row0 + r + 1); });
         Mat block;
         solve.run(f, shared_times(rows, times), x0.middleRows(row0, rows), block, false);
         states.middleRows(row0 * m, rows * m) = block;

@@ -66,6 +66,11 @@ double CnfLikelihoodLoss::block_loss(Index row0, Index rows, Vec& grad)
         b.x0.rightCols(d) = m_probes.middleRows(row0, rows);
 
     const ode::ObservationTimes times = shared_times(rows, Vec::LinSpaced(2, 1.0, 0.0));
+    const ode::RowLabel label = [this, row0](Index r) {
+        return "data row " + std::to_string(m_selected[std::size_t(row0 + r)] + 1);
+    };
+    b.forward.label_rows(label);
+    b.adjoint.label_rows(label);
     const bool backprop = m_params.gradient == ode::GradientMethod::backprop;
     b.forward.run(m_field, times, b.x0, b.states, backprop);
     b.forward_calls = b.forward.forward_evaluations();

@@ -1,6 +1,7 @@
 #include "models/node_loss.hpp"
 
 #include "core/error.hpp"
+#include "io/table.hpp"
 
 #include <algorithm>
 #include <numeric>
@@ -116,6 +117,13 @@ double NodeLoss::block_loss(Index row0, Index rows, Vec& grad, bool with_gradien
         initial_state(k, b.x0.row(r), b.v0.row(r));
     }
 
+    // Messages name a trajectory by its traj in the data.
+    const ode::RowLabel label = [this, row0](Index r) {
+        const Index k = m_selected[std::size_t(row0 + r)];
+        return "traj " + io::format_number(m_data.ids[std::size_t(k)]);
+    };
+    b.forward.label_rows(label);
+    b.adjoint.label_rows(label);
     node_lift(m_arch, theta, b.x0, b.v0, b.y0);
     const bool backprop = with_gradient && m_params.gradient == ode::GradientMethod::backprop;
     b.forward.run(m_field, b.times, b.y0, b.states, backprop);

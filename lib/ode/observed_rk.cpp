@@ -81,6 +81,11 @@ ObservedRk::ObservedRk(RkScheme scheme, SolverSettings settings, bool fsal, bool
 {
 }
 
+std::string ObservedRk::row_label(Index r) const
+{
+    return m_label ? m_label(r) : "trajectory " + std::to_string(r);
+}
+
 void ObservedRk::initial_steps(const ObservationTimes& times, const Mat& x, const StageFn& stage)
 {
     const Index n = x.rows();
@@ -92,8 +97,8 @@ void ObservedRk::initial_steps(const ObservationTimes& times, const Mat& x, cons
     Vec h0(n), dir(n);
     for (Index r = 0; r < n; ++r) {
         if (!f0.row(r).allFinite())
-            throw ComputeError("diverged: NaN or Inf in the vector field of trajectory " +
-                               std::to_string(r) + " at t=" + io::format_number(m_t(r)));
+            throw ComputeError("diverged: NaN or Inf in the vector field of " + row_label(r) +
+                               " at t=" + io::format_number(m_t(r)));
         const Index k = m_at[std::size_t(r)], next = m_dense ? times.last(r) : k + 1;
         const double span = k < times.last(r) ? times.t(next) - times.t(k) : 0.0;
         dir(r) = span >= 0 ? 1.0 : -1.0;
@@ -168,8 +173,7 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
                 if (!(std::abs(m_hs(r)) > 0)) // a row that cannot move would never finish
                     throw ComputeError(s.name + ": step size underflow (h=" +
                                        io::format_number(m_hs(r)) + ") at t=" +
-                                       io::format_number(m_t(r)) + " in trajectory " +
-                                       std::to_string(r));
+                                       io::format_number(m_t(r)) + " in " + row_label(r));
             }
         }
         const auto H = m_hs.asDiagonal();
@@ -220,8 +224,8 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
             const Index next = m_dense ? times.last(r) : k + 1; // what a landing reaches
             if (!s.adaptive()) {
                 if (!finite)
-                    throw ComputeError("diverged: NaN or Inf in trajectory " + std::to_string(r) +
-                                       " at t=" + io::format_number(m_t(r) + m_hs(r)));
+                    throw ComputeError("diverged: NaN or Inf in " + row_label(r) + " at t=" +
+                                       io::format_number(m_t(r) + m_hs(r)));
                 ++m_sub[i];
                 m_t(r) = m_landing[i] ? times.t(k + 1)
                                       : times.t(k) + double(m_sub[i]) * m_hs(r);
@@ -250,13 +254,12 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
                     if (std::abs(m_h(r)) < h_min)
                         throw ComputeError(s.name + ": step size underflow (h=" +
                                            io::format_number(m_h(r)) + ") at t=" +
-                                           io::format_number(m_t(r)) + " in trajectory " +
-                                           std::to_string(r));
+                                           io::format_number(m_t(r)) + " in " + row_label(r));
                 }
                 if (m_attempts[i] > m_settings.max_steps)
                     throw ComputeError(s.name + ": more than " +
                                        std::to_string(m_settings.max_steps) +
-                                       " steps in trajectory " + std::to_string(r) + ", at t=" +
+                                       " steps in " + row_label(r) + ", at t=" +
                                        io::format_number(m_t(r)));
             }
             if (!m_accepted[i])

@@ -46,6 +46,9 @@ struct RkScheme
 /// euler, midpoint, rk4, dopri5 (7 stages, the last at x_new); UsageError naming --solver else.
 RkScheme rk_scheme(const std::string& method);
 
+/// How a solver's messages name row r of its batch ("traj 7", "input row 12").
+using RowLabel = std::function<std::string(Index r)>;
+
 class ObservedRk
 {
 public:
@@ -81,6 +84,9 @@ public:
     ObservedRk(RkScheme scheme, SolverSettings settings, bool fsal, bool dense = false);
 
     const RkScheme& scheme() const { return m_scheme; }
+    /// How error messages name a row (default: "trajectory r").
+    void label_rows(RowLabel label) { m_label = std::move(label); }
+    std::string row_label(Index r) const;
     /// Steps every row of x (on entry its state at its first time) through all its times.
     /// ComputeError (naming row and time) for a non-finite state, too many steps or a step size
     /// that underflows.
@@ -99,6 +105,7 @@ private:
     RkScheme m_scheme;
     SolverSettings m_settings;
     bool m_fsal, m_dense;
+    RowLabel m_label;
     long m_evaluations = 0;
     // Per row: time, step proposal, current observation index, steps in the current interval.
     Vec m_t, m_h, m_hs, m_ts, m_err;

@@ -156,8 +156,8 @@ void ContinuousAdjoint::backward(const ParametricSystem& f, const ObservationTim
         if (!Z.allFinite())
             for (Index r = 0; r < n; ++r)
                 if (!Z.row(r).allFinite())
-                    throw ComputeError("adjoint solve diverged: NaN or Inf in trajectory " +
-                                       std::to_string(r) + " near t=" + io::format_number(t(r)) +
+                    throw ComputeError("adjoint solve diverged: NaN or Inf in " +
+                                       m_rk.row_label(r) + " near t=" + io::format_number(t(r)) +
                                        " (tighten --adjoint-rtol, or use --grad backprop)");
         const bool quadrature = i >= 0 && sc.b(i) != 0;
         if (quadrature)

@@ -46,6 +46,8 @@ public:
     void backward(const ParametricSystem& f, const ObservationTimes& times,
                   const Mat& states_grad, Mat& x0_grad, Eigen::Ref<Vec> grad);
 
+    /// How error messages name a row of the batch.
+    void label_rows(RowLabel label) { m_rk.label_rows(std::move(label)); }
     long forward_evaluations() const { return m_rk.evaluations(); }
     long backward_evaluations() const { return m_backward_evaluations; }
 
@@ -78,6 +80,8 @@ public:
     void backward(const ParametricSystem& f, const ObservationTimes& times, const Mat& states,
                   const Mat& states_grad, Mat& x0_grad, Eigen::Ref<Vec> grad);
 
+    /// How error messages name a row of the batch.
+    void label_rows(RowLabel label) { m_rk.label_rows(std::move(label)); }
     long evaluations() const { return m_rk.evaluations(); }
 
 private:
