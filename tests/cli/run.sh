@@ -11,7 +11,7 @@
 #   experr       expected stderr, compared literally (absent: not checked)
 #   should-fail  the expected exit code (empty: any non-zero); absent: 0
 #   tol          relative tolerance for the numbers of stdout (default 1e-12)
-#   check        bash run afterwards in the same directory; must exit 0
+#   check        run afterwards in the same directory by bash -e: every command must succeed
 # -p repopulates expout/experr from the current tools, for review with `git diff`: it rewrites
 # the ones a case has (to start a new case, create them empty first).
 # PATTERNs select the cases whose path contains one of them.
@@ -32,7 +32,7 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/flowkit-cli.XXXXXX") || exit 70
 trap 'rm -rf "$scratch"' EXIT
 
 timeout_cmd=()
-if command -v timeout >/dev/null; then timeout_cmd=(timeout 60); fi
+if command -v timeout >/dev/null; then timeout_cmd=(timeout -k 5 60); fi
 
 # awk -v tol=TOL -v expected=FILE "$compare_awk" ACTUAL: exit 0 when ACTUAL matches FILE,
 # else print the first difference and exit 1. TOL < 0: lines compared literally. Otherwise
@@ -157,7 +157,7 @@ for case in "${cases[@]}"; do
     fi
 
     if [[ -f $case/check ]]; then
-        if ! check_out=$(cd "$work" && CASE="$case" bash "$case/check" 2>&1 </dev/null); then
+        if ! check_out=$(cd "$work" && CASE="$case" bash -e "$case/check" 2>&1 </dev/null); then
             problems+=("check failed: $(tr '\n' ' ' <"$case/check")${check_out:+$'\n'    $check_out}")
         fi
     fi
