@@ -276,7 +276,9 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
         }
         if (m_dense)
             interpolate_passed();
-        on_step({t_start, m_hs, m_Y, m_accepted, m_landed, m_passed, m_passed_states}, x);
+        on_step({t_start, m_hs, m_Y, m_accepted, m_landed, m_passed, m_passed_states,
+                 m_passed_weights},
+                x);
     }
 }
 
@@ -298,14 +300,16 @@ void ObservedRk::interpolate_passed()
 {
     const Index stages = m_scheme.b.size();
     m_passed_states.resize(Index(m_passed.size()), m_Y[0].cols());
-    m_weights.resize(stages);
+    m_passed_weights.resize(Index(m_passed.size()), stages);
     for (std::size_t p = 0; p < m_passed.size(); ++p) {
         const Index r = m_passed[p].row;
-        m_scheme.dense_weights(m_passed[p].theta, m_weights);
+        auto w = m_passed_weights.row(Index(p));
+        m_scheme.dense_weights(m_passed[p].theta, w);
+        w *= m_hs(r);
         auto out = m_passed_states.row(Index(p));
         out = m_Y[0].row(r); // the step's start
         for (Index i = 0; i < stages; ++i)
-            out += (m_hs(r) * m_weights(i)) * m_K[std::size_t(i)].row(r);
+            out += w(i) * m_K[std::size_t(i)].row(r);
     }
 }
 

@@ -73,6 +73,7 @@ public:
         const std::vector<Index>& landed;  ///< per row: the observation reached, or -1
         const std::vector<Passed>& passed; ///< dense output: the observations stepped past
         const Mat& passed_states;          ///< their states, one row per entry of passed
+        const RowMajorMat& passed_weights; ///< row p: h w(theta) of passed[p], by stage
     };
     /// May change the rows of x that landed (only without FSAL).
     using StepFn = std::function<void(const Step& step, Mat& x)>;
@@ -99,7 +100,7 @@ private:
     void initial_steps(const ObservationTimes& times, const Mat& x, const StageFn& stage);
     /// Dense output: records in m_passed the observations that row r's accepted step reached.
     void pass_observations(const ObservationTimes& times, Index r, double t_start);
-    /// m_passed_states from the step's stages.
+    /// m_passed_weights and m_passed_states from the step's stages.
     void interpolate_passed();
 
     RkScheme m_scheme;
@@ -115,7 +116,7 @@ private:
     std::vector<Passed> m_passed;
     std::vector<Mat> m_Y, m_K;
     Mat m_k1, m_x_new, m_sum, m_passed_states;
-    Eigen::RowVectorXd m_weights;
+    RowMajorMat m_passed_weights;
 };
 
 } // namespace flowkit::ode

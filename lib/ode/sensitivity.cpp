@@ -54,13 +54,7 @@ void ForwardSolve::run(const ParametricSystem& f, const ObservationTimes& times,
         s.h = step.h;
         s.Y = step.Y;
         s.passed = step.passed;
-        const RkScheme& sc = m_rk.scheme();
-        s.weights.resize(Index(s.passed.size()), sc.b.size());
-        for (std::size_t p = 0; p < s.passed.size(); ++p) {
-            auto w = s.weights.row(Index(p));
-            sc.dense_weights(s.passed[p].theta, w);
-            w *= step.h(s.passed[p].row);
-        }
+        s.weights = step.passed_weights;
         s.landed.clear();
         for (Index r = 0; r < xs.rows(); ++r) {
             const auto i = std::size_t(r);
