@@ -270,8 +270,7 @@ Mat read_rows(TableReader& reader)
         ++n;
     }
     const Index ncol = static_cast<Index>(reader.columns().size());
-    return Eigen::Map<RowMajorMat>(
-        all.data(), n, ncol);
+    return Eigen::Map<RowMajorMat>(all.data(), n, ncol);
 }
 
 std::string format_number(double v)

@@ -59,10 +59,8 @@ FlowSamples read_flow_samples(io::TableReader& reader, const std::vector<std::st
                             " of its first",
                         reader.source());
     const Index m = Index(s.size());
-    out.x0 = Eigen::Map<const RowMajorMat>(
-        x0.data(), m, d);
-    out.y = Eigen::Map<const RowMajorMat>(
-        y.data(), m, d);
+    out.x0 = Eigen::Map<const RowMajorMat>(x0.data(), m, d);
+    out.y = Eigen::Map<const RowMajorMat>(y.data(), m, d);
     out.s = Eigen::Map<const Vec>(s.data(), m);
     out.trajectories = Index(seen.size());
     return out;

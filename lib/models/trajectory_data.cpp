@@ -76,9 +76,7 @@ TrajectoryData read_trajectories(io::TableReader& reader, const std::vector<std:
     for (std::size_t k = 0; k < trajs.size(); ++k) {
         const Index n = Index(trajs[k].t.size()), at = out.times.start[k];
         out.times.t.segment(at, n) = Eigen::Map<const Vec>(trajs[k].t.data(), n);
-        all.middleRows(at, n) =
-            Eigen::Map<const RowMajorMat>(
-                trajs[k].x.data(), n, w);
+        all.middleRows(at, n) = Eigen::Map<const RowMajorMat>(trajs[k].x.data(), n, w);
     }
     out.states = all.leftCols(d);
     if (w > d)

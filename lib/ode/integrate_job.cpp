@@ -77,8 +77,7 @@ InitialConditions read_initial_conditions(const IntegrateJob& job, const System&
     if (ids.empty())
         throw DataError("no initial conditions (the table has no rows)", reader.source());
     const Index n = static_cast<Index>(ids.size());
-    ics.x = Eigen::Map<RowMajorMat>(
-        values.data(), n, dim);
+    ics.x = Eigen::Map<RowMajorMat>(values.data(), n, dim);
     ics.traj = Eigen::Map<Vec>(ids.data(), n);
     return ics;
 }
