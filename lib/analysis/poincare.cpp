@@ -50,8 +50,8 @@ class Sectioner
 {
 public:
     Sectioner(const PoincareParams& params, const Slopes& slopes, io::TableReader& in,
-              io::TableWriter& out)
-        : m_params(params), m_slopes(slopes), m_in(in), m_out(out)
+              io::TableWriter& out, const SectionDistance* distance)
+        : m_params(params), m_slopes(slopes), m_in(in), m_out(out), m_distance(distance)
     {
         const auto& cols = in.columns();
         m_ncol = static_cast<Index>(cols.size());
@@ -72,9 +72,15 @@ public:
                                 in.source());
             m_state.push_back(*j);
         }
+        if (distance) {
+            in.require_named(distance->vars(), "--distance-vars");
+            for (const auto& name : distance->vars())
+                m_compared.push_back(*in.find(name));
+            m_point.resize(m_compared.size());
+        }
         m_ma.resize(m_ncol);
         m_mb.resize(m_ncol);
-        m_x.resize(m_ncol);
+        m_x.resize(m_ncol + (distance ? 1 : 0));
     }
 
     void add(const std::vector<double>& values)
@@ -150,6 +156,12 @@ private:
         m_x[static_cast<std::size_t>(m_t)] = a.t + theta * h;
         if (m_traj)
             m_x[static_cast<std::size_t>(*m_traj)] = a.v[static_cast<std::size_t>(*m_traj)];
+        if (m_distance) {
+            for (std::size_t k = 0; k < m_compared.size(); ++k)
+                m_point[k] = m_x[static_cast<std::size_t>(m_compared[k])];
+            m_x.back() = (*m_distance)(m_traj ? m_x[static_cast<std::size_t>(*m_traj)] : 0.0,
+                                       m_point.data());
+        }
         m_out.row(m_x);
         ++m_crossings;
     }
@@ -215,6 +227,9 @@ private:
     const Slopes& m_slopes;
     io::TableReader& m_in;
     io::TableWriter& m_out;
+    const SectionDistance* m_distance;
+    std::vector<Index> m_compared; // the input columns of m_distance->vars()
+    std::vector<double> m_point;
     Index m_ncol = 0;
     Index m_t = 0;
     std::optional<Index> m_traj, m_plane;
@@ -268,10 +283,10 @@ void parse_plane(const std::string& text, PoincareParams& params)
 }
 
 long poincare_stream(const PoincareParams& params, const Slopes& slopes, io::TableReader& in,
-                     io::TableWriter& out)
+                     io::TableWriter& out, const SectionDistance* distance)
 {
     params.check();
-    Sectioner sectioner(params, slopes, in, out);
+    Sectioner sectioner(params, slopes, in, out, distance);
     std::vector<double> row;
     while (in.next(row))
         sectioner.add(row);

@@ -4,6 +4,7 @@
 // It streams: memory is a few rows per trajectory, whatever the length of the input.
 #pragma once
 
+#include "analysis/section_distance.hpp"
 #include "core/eigen.hpp"
 #include "io/table.hpp"
 
@@ -47,8 +48,10 @@ struct Slopes
 /// writes one row per crossing with every column interpolated at the crossing time, in the
 /// order the crossings are found. DataError for a time that does not increase within its
 /// trajectory; UsageError for a column named in the params that the table lacks.
+/// With `distance`, each row ends with one more value: the crossing's distance to the
+/// reference section of its trajectory (UsageError if the input lacks a compared column).
 /// Returns the number of crossings written.
 long poincare_stream(const PoincareParams& params, const Slopes& slopes, io::TableReader& in,
-                     io::TableWriter& out);
+                     io::TableWriter& out, const SectionDistance* distance = nullptr);
 
 } // namespace flowkit::analysis

@@ -5,6 +5,8 @@
 #include "io/progress.hpp"
 #include "ode/system_options.hpp"
 
+#include <optional>
+
 using namespace flowkit;
 
 int main(int argc, char** argv)
@@ -34,7 +36,14 @@ int main(int argc, char** argv)
                           "(down), or either (both).",
              cxxopts::value<std::string>()->default_value("up"), "DIR")
             ("interp", "Crossing interpolation: cubic (Hermite) or linear.",
-             cxxopts::value<std::string>()->default_value("cubic"), "KIND");
+             cxxopts::value<std::string>()->default_value("cubic"), "KIND")
+            ("reference", "A reference section (e.g. poincare's output for a classical "
+                          "integrator's orbits): each crossing gets a column 'distance', from it "
+                          "to the nearest reference point of the same traj.",
+             cxxopts::value<std::string>(), "SECTION.csv")
+            ("distance-vars", "--reference: the columns the distance is measured in (default: "
+                              "the reference's state columns but the plane's variable).",
+             cxxopts::value<std::string>(), "a,b,...");
         // clang-format on
         auto args = io::parse(opts, argc, argv);
         auto common = io::common_options(args, "poincare", argc, argv);
@@ -57,12 +66,31 @@ int main(int argc, char** argv)
             slopes.rhs = [&system](const Vec& t, const Mat& x, Mat& f) { system->rhs(t, x, f); };
         }
 
+        std::optional<analysis::SectionDistance> distance;
+        if (args.count("reference")) {
+            io::Input ref(args["reference"].as<std::string>());
+            io::TableReader ref_reader(ref.stream(), ref.name());
+            std::vector<std::string> vars;
+            if (args.count("distance-vars"))
+                vars = io::parse_names(args["distance-vars"].as<std::string>(), "distance-vars");
+            distance.emplace(ref_reader, vars, params.plane_var);
+        } else if (args.count("distance-vars")) {
+            throw UsageError("--distance-vars needs --reference");
+        }
+
         io::Progress progress("poincare", common.quiet, common.stats);
         io::Input in(common.input);
         io::TableReader reader(in.stream(), in.name());
+        std::vector<std::string> columns = reader.columns();
+        if (distance) {
+            if (reader.find("distance"))
+                throw UsageError("--reference: the input already has a column 'distance'");
+            columns.push_back("distance");
+        }
         io::Output out(common.output);
-        io::TableWriter writer(out.stream(), reader.columns(), common.format, common.provenance);
-        const long crossings = analysis::poincare_stream(params, slopes, reader, writer);
+        io::TableWriter writer(out.stream(), columns, common.format, common.provenance);
+        const long crossings = analysis::poincare_stream(params, slopes, reader, writer,
+                                                         distance ? &*distance : nullptr);
         writer.flush();
         out.commit();
         progress.summary(std::to_string(crossings) + " crossings, " +
