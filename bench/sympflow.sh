@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # SympFlow training against a PyTorch SympFlow (issue 9, "Speed"): harmonic oscillator, L = 3 pairs
 # of potentials [q; t] -> 10 -> 10 -> 1 (tanh), 1000 fresh points (t, x0) per epoch,
-# x0 ~ U([-1.2, 1.2]^2), t ~ U[-0.1, 1]. Rows:
-#   flowkit Adam 1e-3    sympflow-train --optimizer adam --lr 1e-3 --epochs 300 --collocation 1000
-#                        --threads 2: the PyTorch set-up, for the time per epoch (the --history
-#                        seconds of the last epoch / 300; median of REPEATS runs).
+# x0 ~ U([-1.2, 1.2]^2), t ~ U[-0.1 dt, dt]. Rows:
+#   flowkit Adam 1e-3    sympflow-train --dt 1 --optimizer adam --lr 1e-3 --epochs 300
+#                        --collocation 1000 --threads 2: the PyTorch set-up (the paper's dt = 1),
+#                        for the time per epoch (the --history seconds of the last epoch / 300;
+#                        median of REPEATS runs).
 #   PyTorch f64 / f32    bench/torch_sympflow.py, Adam lr 1e-3, 300 epochs, 2 threads, time of the
 #                        training loop / 300 (median of REPEATS runs); speed only. Plus one
 #                        1-thread float64 run (its OpenMP threads suffer most from other load).
-#   flowkit default      sympflow-train's default options (median training time of REPEATS runs,
-#                        from the --history seconds; the runs are identical but for the times),
-#                        rolled out by integrate --flow from (1, 0) to T = 1000.
+#   flowkit default      sympflow-train's default options, dt = 0.5 (median training time of
+#                        REPEATS runs, from the --history seconds; the runs are identical but for
+#                        the times), rolled out by integrate --flow from (1, 0) to T = 1000.
 #   flowkit --ham-match 1  Hamiltonian matching, 16000 epochs of which 8000 L-BFGS on a fixed set
 #                        of 2000 points (one run), rolled out the same way.
 #   PyTorch f64 5000     torch_sympflow.py's 5000 Adam epochs and its roll-out to T = 1000: only with
@@ -64,7 +65,7 @@ rows=()   # name|epochs|train s|ms/epoch|final loss|energy|position
 # (a) Per-epoch speed, like for like.
 : > "$work/times"
 for _ in $(seq "$REPEATS"); do
-    "$root/build/sympflow-train" "${HARMONIC[@]}" --optimizer adam --lr 1e-3 --epochs "$SPEED_EPOCHS" \
+    "$root/build/sympflow-train" "${HARMONIC[@]}" --dt 1 --optimizer adam --lr 1e-3 --epochs "$SPEED_EPOCHS" \
         --collocation 1000 --threads 2 -o "$work/adam.json" --history "$work/h.csv" --quiet
     read -r _ _ secs <<< "$(history_last "$work/h.csv")"
     # also the rate before the last 15 % of epochs, where the best model is chosen on a fixed

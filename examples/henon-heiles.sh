@@ -21,9 +21,12 @@ IC=0.3,-0.3,0.3,0.15
 # collocation points then fall 7.7 times as densely where the flows are used.
 DOMAIN="x=-0.6:0.6,y=-0.6:0.6,px=-0.6:0.6,py=-0.6:0.6"
 
-echo "training SympFlow (L = 3, width 10; Adam then L-BFGS) and a flow-map PINN on [0, 1] x [-0.6, 0.6]^4 ..."
-sympflow-train --system henon-heiles --domain "$DOMAIN" --stats -o "$data/sympflow.json"
-pinn-train --system henon-heiles --dt 1 --domain "$DOMAIN" --stats -o "$data/pinn.json"
+# Both learn the flow for t in [0, DT] and are composed to T: sympflow-train's default DT.
+DT=0.5
+
+echo "training SympFlow (L = 3, width 10; Adam then L-BFGS) and a flow-map PINN on [0, $DT] x [-0.6, 0.6]^4 ..."
+sympflow-train --system henon-heiles --domain "$DOMAIN" --dt $DT --stats -o "$data/sympflow.json"
+pinn-train --system henon-heiles --dt $DT --domain "$DOMAIN" --stats -o "$data/pinn.json"
 
 # Energy error along one orbit, at 200 log-spaced times.
 awk 'BEGIN { print "t"; for (i = 0; i < 200; i++) printf "%.10g\n", 10 ^ (4 * i / 199 - 1) }' > "$data/times.csv"
@@ -43,36 +46,36 @@ energy pinn --flow "$data/pinn.json"
 # Sections at E = 0.1: 10 orbits (x = 0, y and py drawn, px > 0 from H = E), each method.
 integrate --system henon-heiles --random-ics 10 --seed 2 --domain "x=0:0,y=-0.3:0.5,py=-0.3:0.3" \
     --energy 0.1 --solve-for px --ics-only --quiet | cut -d, -f1-5 > "$data/ics.csv"
-section() { # name, end time, integrate options...
-    local name=$1 t_end=$2
-    shift 2
-    integrate "$@" --t-end "$t_end" --output-dt 0.05 --quiet < "$data/ics.csv" |
-        poincare --plane x=0 --direction up --quiet > "$data/section-$name.csv"
+# The reference: gauss4's sections of the same orbits, to T (drawn) and continued to 100 T
+# (about 40 s). The long one traces each orbit's invariant curve, or the chaotic region it
+# wanders in, densely enough that a learned point's distance from it measures the learned
+# flow's error, not the gaps between reference points (up to 0.005 apart at T, and at 10 T
+# chaotic orbits 2 and 8 still leave gaps of 0.02 to 0.2).
+reference() { # name, end time
+    integrate --system henon-heiles --method gauss4 --dt 0.05 --t-end "$2" --output-dt 0.05 --quiet < "$data/ics.csv" |
+        poincare --plane x=0 --direction up --system henon-heiles --quiet > "$data/section-$1.csv"
 }
-section gauss4 $T --system henon-heiles --method gauss4 --dt 0.05
-section sympflow $T --flow "$data/sympflow.json"
-section pinn $T --flow "$data/pinn.json"
-# The reference orbits continued to 10 T: their sections trace each orbit's invariant curve (or
-# chaotic region) ten times as densely, so that the distance below measures how far a learned
-# point is from the curve, not from the nearest of ~150 reference points (up to 0.005 apart).
-section gauss4-dense $((10 * T)) --system henon-heiles --method gauss4 --dt 0.05
+reference gauss4 $T
+reference gauss4-dense $((100 * T))
+# A learned flow's sections (slopes from its own neighbouring rows), each point with its distance in (y, py) to the nearest point of the
+# dense reference section of the same orbit (poincare --reference: the last column).
+learned_section() { # name
+    integrate --flow "$data/$1.json" --t-end $T --output-dt 0.05 --quiet < "$data/ics.csv" |
+        poincare --plane x=0 --direction up --quiet \
+            --reference "$data/section-gauss4-dense.csv" --distance-vars y,py > "$data/section-$1.csv"
+}
+learned_section sympflow
+learned_section pinn
 
-# For each learned section point, the distance in (y, py) to the nearest point of the dense
-# reference section of the same orbit; the median and the largest, and the largest per orbit.
+# The median and largest distance, and the largest per orbit.
 distance() {
-    awk -F, 'FNR == 1 { next }
-             NR == FNR { n[$1]++; y[$1, n[$1]] = $4; py[$1, n[$1]] = $6; next }
-             { best = 1e9
-               for (k = 1; k <= n[$1]; k++) {
-                   d = sqrt(($4 - y[$1, k])^2 + ($6 - py[$1, k])^2); if (d < best) best = d }
-               print $1, best }' "$data/section-gauss4-dense.csv" "$data/section-$1.csv" > "$data/distance-$1.txt"
-    cut -d' ' -f2 "$data/distance-$1.txt" | sort -g |
+    awk -F, 'NR > 1 { print $NF }' "$data/section-$1.csv" | sort -g |
         awk '{ v[NR] = $1 } END { printf "%d section points, median %.3g, max %.3g from the reference section\n", NR, v[int((NR + 1) / 2)], v[NR] }'
-    awk -v orbits=10 '{ if (!($1 in m) || $2 > m[$1]) m[$1] = $2 }
+    awk -F, -v orbits=10 'NR > 1 { if (!($1 in m) || $NF > m[$1]) m[$1] = $NF }
         END { printf "  largest per orbit:"
               for (o = 0; o < orbits; o++)
                   if (o in m) { printf " %.3g", m[o]; if (m[o] <= 0.02) k++ } else printf " -"
-              printf " (%d of %d orbits within 0.02; -: no section point)\n", k, orbits }' "$data/distance-$1.txt"
+              printf " (%d of %d orbits within 0.02; -: no section point)\n", k, orbits }' "$data/section-$1.csv"
 }
 printf '%-9s %s\n' method 'max |H - H0| over [0, 1000] from (0.3, -0.3, 0.3, 0.15)'
 for name in gauss4 rk4 sympflow pinn; do
@@ -100,8 +103,8 @@ set yrange [1e-12:1]
 set grid
 plot "$data/energy-gauss4.csv" with lines lw 2 title "gauss4, h = 0.05", \
      "$data/energy-rk4.csv" with lines lw 2 title "rk4, h = 0.05", \
-     "$data/energy-sympflow.csv" with lines lw 2 title "SympFlow, dt = 1", \
-     "$data/energy-pinn.csv" with lines lw 2 title "PINN flow map, dt = 1"
+     "$data/energy-sympflow.csv" with lines lw 2 title "SympFlow, dt = $DT", \
+     "$data/energy-pinn.csv" with lines lw 2 title "PINN flow map, dt = $DT"
 
 set terminal pngcairo size 1200,430 font ",10"
 set output "$outdir/henon-heiles-learned-sections.png"
