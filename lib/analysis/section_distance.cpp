@@ -30,12 +30,11 @@ SectionDistance::SectionDistance(io::TableReader& reference, std::vector<std::st
     const std::size_t d = m_vars.size();
     std::vector<double> row;
     while (reference.next(row)) {
-        std::vector<double>& points = m_orbits[traj ? row[std::size_t(*traj)] : 0.0].points;
+        std::vector<double>& points = m_orbits[traj ? row[std::size_t(*traj)] : 0.0];
         for (Index j : index)
             points.push_back(row[std::size_t(j)]);
     }
-    for (auto& [id, orbit] : m_orbits) {
-        std::vector<double>& p = orbit.points;
+    for (auto& [id, p] : m_orbits) {
         const std::size_t n = p.size() / d;
         std::vector<std::size_t> order(n);
         std::iota(order.begin(), order.end(), 0);
@@ -55,7 +54,7 @@ double SectionDistance::operator()(double traj, const double* point) const
     if (it == m_orbits.end())
         throw DataError("the reference section has no point of traj " + io::format_number(traj),
                         m_source);
-    const std::vector<double>& p = it->second.points;
+    const std::vector<double>& p = it->second;
     const std::size_t d = m_vars.size(), n = p.size() / d;
     double best2 = std::numeric_limits<double>::infinity();
     const auto consider = [&](std::size_t i) {

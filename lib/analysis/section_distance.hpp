@@ -31,13 +31,10 @@ public:
     double operator()(double traj, const double* point) const;
 
 private:
-    struct Orbit
-    {
-        std::vector<double> points; // row-major, sorted by the first coordinate
-    };
     std::string m_source;
     std::vector<std::string> m_vars;
-    std::unordered_map<double, Orbit> m_orbits;
+    // Each orbit's points, row-major, sorted by their first coordinate.
+    std::unordered_map<double, std::vector<double>> m_orbits;
 };
 
 } // namespace flowkit::analysis
