@@ -57,8 +57,9 @@ reference() { # name, end time
 }
 reference gauss4 $T
 reference gauss4-dense $((100 * T))
-# A learned flow's sections (slopes from its own neighbouring rows), each point with its distance in (y, py) to the nearest point of the
-# dense reference section of the same orbit (poincare --reference: the last column).
+# A learned flow's sections (slopes from its own neighbouring rows), each point with its distance
+# in (y, py) to the nearest point of the dense reference section of the same orbit (poincare
+# --reference: the last column).
 learned_section() { # name
     integrate --flow "$data/$1.json" --t-end $T --output-dt 0.05 --quiet < "$data/ics.csv" |
         poincare --plane x=0 --direction up --quiet \
