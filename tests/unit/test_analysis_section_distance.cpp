@@ -27,7 +27,7 @@ SectionDistance distance_from(const std::string& csv, std::vector<std::string> v
 
 } // namespace
 
-TEST_CASE("section distance: the nearest reference point of the same orbit, as a full scan finds it")
+TEST_CASE("section distance: the nearest point of the same orbit, as a full scan finds it")
 {
     // Two orbits of 2000 random points each in 3 columns; queries near and far.
     Rng rng(7);
@@ -86,7 +86,8 @@ TEST_CASE("poincare_stream appends each crossing's distance to the reference sec
     for (int k = 0; k <= 1000; ++k)
         for (int j = 0; j < 2; ++j) {
             const double t = 0.02 * k, phase = 0.3 * j;
-            csv << j << "," << t << "," << std::cos(t + phase) << "," << -std::sin(t + phase) << "\n";
+            csv << j << "," << t << "," << std::cos(t + phase) << "," << -std::sin(t + phase)
+                << "\n";
         }
     std::istringstream in(csv.str());
     io::TableReader reader(in, "test.csv");
