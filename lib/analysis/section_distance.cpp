@@ -38,11 +38,9 @@ SectionDistance::SectionDistance(io::TableReader& reference, std::vector<std::st
         const std::size_t n = p.size() / d;
         std::vector<std::size_t> order(n);
         std::iota(order.begin(), order.end(), 0);
-        // Ties in the order read. (Not std::stable_sort: libstdc++ 12's temporary buffer trips
-        // ASan's alloc-dealloc check.)
-        std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-            return p[a * d] < p[b * d] || (p[a * d] == p[b * d] && a < b);
-        });
+        // The order of ties does not matter: a query's nearest distance is the same either way.
+        std::sort(order.begin(), order.end(),
+                  [&](std::size_t a, std::size_t b) { return p[a * d] < p[b * d]; });
         std::vector<double> sorted;
         sorted.reserve(p.size());
         for (std::size_t i : order)
