@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Forward + backward of MLP losses: flowkit's ad::Tape (bench/mlp_loss.cpp, the tape rebuilt every
-# step; one tape on one thread, and nn::BatchEvaluator with 2 threads over blocks of 500 rows)
+# step; one tape on one thread, and nn::BatchEvaluator with 2 threads over blocks of rows), and
+# the SympFlow-shaped loss also in closed form (nn::HessianVectorKernel, rows "closed")
 # against PyTorch autograd (bench/torch_mlp_loss.py, float64 and, for information, float32;
 # torch.set_num_threads(2), OpenBLAS-OpenMP as DESIGN.md asks).
 # Batch 1000, tanh, widths 32/64/128 with 2 hidden layers: the MSE of a 2 -> W -> W -> 1 net and
@@ -33,20 +34,27 @@ torch_ref() {
 peak=$("$work/mlp_loss" peak 0 "$REPEATS" | cut -d, -f6)
 
 THREADS=2
-BLOCK_ROWS=128 # the block size of the training losses (pinn, sympflow: nn::BatchEvaluator(threads, 128))
+# Each case's block size for the 2-thread run is that of the training loss it stands for: 128
+# rows on the tape (pinn-train), 64 for the closed form (sympflow-train's fused residual).
 maxdiff=0
 printf '%-20s %10s %16s %12s %13s %12s %12s %12s %12s %8s %6s %s\n' case 'flowkit ms' "flowkit $THREADS thr ms" 'torch f64 ms' ratio \
     target 'f64 fastest' 'ratio to it' 'torch f32 ms' 'GFLOP/s' 'peak' 'loss agreement (rel. loss, rel. |grad|)'
-for spec in "mse 32 5" "mse 64 -" "mse 128 1.5" "symp 32 10" "symp 64 -" "symp 128 -"; do
-    read -r kind width target <<< "$spec"
+for spec in "mse 32 5 128" "mse 64 - 128" "mse 128 1.5 128" "symp 32 10 128" "symp 64 - 128" "symp 128 - 128" \
+    "sympk 32 10 64" "sympk 64 - 64" "sympk 128 - 64"; do
+    read -r kind width target BLOCK_ROWS <<< "$spec"
     IFS=, read -r _ ms_f loss_f gn_f _ gflops <<< "$("$work/mlp_loss" "$kind" "$width" "$REPEATS")"
     IFS=, read -r _ ms_f2 loss_f2 gn_f2 _ _ <<< "$("$work/mlp_loss" "$kind" "$width" "$REPEATS" "$THREADS" "$BLOCK_ROWS")"
     maxdiff=$(awk -v m="$maxdiff" -v a="$loss_f" -v b="$loss_f2" -v c="$gn_f" -v d="$gn_f2" 'BEGIN {
         x = (a - b) / a; if (x < 0) x = -x; if (x > m) m = x
         x = (c - d) / c; if (x < 0) x = -x; if (x > m) m = x
         printf "%.1e", m }')
-    IFS=, read -r _ ms_t loss_t gn_t ms_32 _ best_t <<< "$(torch_ref "$kind" "$width" "$REPEATS")"
-    [ "$kind" = mse ] && name="MSE, width $width" || name="SympFlow, width $width"
+    # the closed form computes the same loss as the tape: one PyTorch run serves both
+    [ "$kind" = sympk ] || IFS=, read -r _ ms_t loss_t gn_t ms_32 _ best_t <<< "$(torch_ref "$kind" "$width" "$REPEATS")"
+    case $kind in
+    mse) name="MSE, width $width" ;;
+    symp) name="SympFlow, width $width" ;;
+    sympk) name="SympFlow closed, w $width" ;;
+    esac
     awk -v n="$name" -v f1="$ms_f" -v f2="$ms_f2" -v t="$ms_t" -v b="$best_t" -v g="$target" -v s="$ms_32" -v gf="$gflops" \
         -v p="$peak" -v lf="$loss_f" -v lt="$loss_t" -v af="$gn_f" -v at="$gn_t" 'BEGIN {
         if (f2 < f1) { f = f2; which = "2t" } else { f = f1; which = "1t" }
@@ -56,6 +64,6 @@ for spec in "mse 32 5" "mse 64 -" "mse 128 1.5" "symp 32 10" "symp 64 -" "symp 1
         printf "%-20s %10.3f %16.3f %12.3f %9.2fx %2s %12s %12.3f %11.2fx %12.3f %8.2f %6.1f %.1e, %.1e\n", n, f1, f2, t, r, which,
             tgt, b, b / f, s, gf, p, dl / (lt < 0 ? -lt : lt), da / at }'
 done
-echo "(medians of $REPEATS steps; ratio = torch f64 median / the better flowkit median (1t = one tape, one thread; $THREADS""t = nn::BatchEvaluator, $THREADS threads, blocks of $BLOCK_ROWS rows), GFLOP/s from the 1-thread step; 'ratio to it' uses torch's fastest step (the machine is shared: PyTorch's two OpenMP threads suffer most from other load); $(nproc) cores;" \
+echo "(medians of $REPEATS steps; ratio = torch f64 median / the better flowkit median (1t = the whole batch on one thread; $THREADS""t = nn::BatchEvaluator, $THREADS threads, blocks of 128 rows on the tape, 64 in closed form), GFLOP/s from the 1-thread step; 'ratio to it' uses torch's fastest step (the machine is shared: PyTorch's two OpenMP threads suffer most from other load); $(nproc) cores;" \
     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
 echo "($THREADS-thread vs 1-thread flowkit: largest relative difference of loss and |grad| over the cases $maxdiff)"

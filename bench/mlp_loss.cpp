@@ -3,8 +3,9 @@
 //   mse W   : 2 -> W -> W -> 1 tanh MLP, MSE against a target on 1000 rows, backward to theta.
 //   symp W  : scalar V(t, x), 3 -> W -> W -> 1 tanh, L = mean_rows || d/dt grad_x V ||^2
 //             (hessian_vector along e_t, x columns), backward to theta (SympFlow-shaped).
+//   sympk W : the same loss in closed form, nn::HessianVectorKernel, no tape.
 //   peak    : a 2000 x 2000 Eigen matrix product, the machine's (one core's) GFLOP/s.
-// Usage: mlp_loss mse|symp|peak [width] [repeats] [threads] [block_rows]. Without `threads` the
+// Usage: mlp_loss mse|symp|sympk|peak [width] [repeats] [threads] [block_rows]. Without `threads` the
 // step is the one tape above on the calling thread; with it (>= 1) the same loss goes through
 // nn::BatchEvaluator(threads, block_rows = 500): each block of rows on its own tape, the block
 // sums (of squared residuals, resp. of || d/dt grad_x V ||^2 over the block's rows) and their
@@ -16,6 +17,7 @@
 // Prints one line: case,median ms,loss,|grad theta|,MFLOP per step (matrix products only),GFLOP/s
 #include "ad/tape.hpp"
 #include "nn/batch.hpp"
+#include "nn/hessian_vector_kernel.hpp"
 #include "nn/mlp.hpp"
 
 #include <algorithm>
@@ -109,6 +111,20 @@ int main(int argc, char** argv)
     Vec grad;
     double mflop = 0.0;
     double ms = 0.0;
+    // The median step of a loss given by its block function: without `threads` the whole batch
+    // as one block on the calling thread, else through the BatchEvaluator; mean loss and gradient.
+    auto time_block = [&](const nn::BlockFn& block, Index n_params) {
+        auto step = [&] {
+            tape.clear();
+            loss = block(tape, 0, kRows, grad) / n;
+            grad /= n;
+        };
+        auto batch_step = [&] {
+            loss = eval->evaluate(kRows, n_params, block, grad) / n;
+            grad /= n;
+        };
+        return eval ? median_ms(batch_step, repeats) : median_ms(step, repeats);
+    };
     if (what == "mse") {
         const nn::Mlp net({2, W, W, 1}, nn::Activation::Tanh);
         const Vec theta = formula_theta(net);
@@ -127,17 +143,7 @@ int main(int argc, char** argv)
             net.gather_gradient(t, params, g);
             return t.value(L)(0, 0);
         };
-        // One tape on the calling thread: the whole batch as one block.
-        auto step = [&] {
-            tape.clear();
-            loss = block(tape, 0, kRows, grad) / n;
-            grad /= n;
-        };
-        auto batch_step = [&] {
-            loss = eval->evaluate(kRows, net.num_params(), block, grad) / n;
-            grad /= n;
-        };
-        ms = eval ? median_ms(batch_step, repeats) : median_ms(step, repeats);
+        ms = time_block(block, net.num_params());
         // forward 2n(2W + W^2 + W); backward: layer 0 only dW (X is an input), others both
         mflop = (2 * n * (2 * w + w * w + w) + 2 * n * (2 * w + 2 * w * w + 2 * w)) / 1e6;
     } else if (what == "symp") {
@@ -157,23 +163,40 @@ int main(int argc, char** argv)
             net.gather_gradient(t, params, g);
             return t.value(L)(0, 0);
         };
-        // One tape on the calling thread: the whole batch as one block.
-        auto step = [&] {
-            tape.clear();
-            loss = block(tape, 0, kRows, grad) / n;
-            grad /= n;
-        };
-        auto batch_step = [&] {
-            loss = eval->evaluate(kRows, net.num_params(), block, grad) / n;
-            grad /= n;
-        };
-        ms = eval ? median_ms(batch_step, repeats) : median_ms(step, repeats);
+        ms = time_block(block, net.num_params());
         // forward: trace 2n(3W + W^2 + W), Z'_0 2n3W, Z'_1 2nW^2, B, B' 4nW^2, Dp W_0 2nW3;
         // backward: the products the loss reaches (Z_0, Z'_0 only dW; the rest both sides)
         const double d0 = 3;
         mflop = (2 * n * (3 * d0 * w + 4 * w * w + w) + 8 * n * d0 * w + 16 * n * w * w) / 1e6;
+    } else if (what == "sympk") {
+        const nn::Mlp net({3, W, W, 1}, nn::Activation::Tanh);
+        const Vec theta = formula_theta(net);
+        const Mat X = formula_inputs(3);
+        Mat E = Mat::Zero(kRows, 3);
+        E.col(0).setOnes(); // e_t
+        const nn::HessianVectorKernel kernel(net, theta);
+        // One block: [G; HV] of its rows, S = sum || HV's x columns ||^2, dS/dHV = 2 HV there.
+        const nn::BlockFn block = [&](ad::Tape&, Index row0, Index rows, Vec& g) {
+            thread_local nn::HessianVectorKernel::Workspace ws;
+            thread_local nn::HessianVectorKernel::ReverseWorkspace rs;
+            thread_local Mat X_block, E_block, GHbar;
+            X_block = X.middleRows(row0, rows);
+            E_block = E.middleRows(row0, rows);
+            kernel.forward(X_block, E_block, ws);
+            GHbar.setZero(2 * rows, 3);
+            GHbar.bottomRightCorner(rows, 2) = 2.0 * ws.out.bottomRightCorner(rows, 2);
+            g.setZero(net.num_params());
+            kernel.reverse(GHbar, ws, rs, g, nullptr);
+            return ws.out.bottomRightCorner(rows, 2).squaredNorm();
+        };
+        ms = time_block(block, net.num_params());
+        // products of 2n stacked rows; forward: [Z; P] through W_0 and W_1, [B; Bp] through W_1,
+        // [G; HV] through W_0; reverse: three through W_0 (the input's adjoint is not needed),
+        // four through W_1
+        const double d0 = 3;
+        mflop = 2 * 2 * n * (5 * d0 * w + 6 * w * w) / 1e6;
     } else {
-        std::fprintf(stderr, "usage: mlp_loss mse|symp|peak [width] [repeats] [threads] [block_rows]\n");
+        std::fprintf(stderr, "usage: mlp_loss mse|symp|sympk|peak [width] [repeats] [threads] [block_rows]\n");
         return 2;
     }
     std::printf("%s%ld,%.4f,%.17g,%.17g,%.1f,%.2f\n", what.c_str(), long(W), ms, loss,

@@ -14,9 +14,11 @@ namespace flowkit::ad {
 void tanh_values(const Mat& x, Mat& t)
 {
     t.resize(x.rows(), x.cols());
-    const double* __restrict in = x.data();
-    double* __restrict out = t.data();
-    const Index n = x.size();
+    tanh_values(x.size(), x.data(), t.data());
+}
+
+void tanh_values(Index n, const double* __restrict in, double* __restrict out)
+{
     // tanh |x| = -m / (2 + m) with m = e^y - 1, y = -2|x| <= 0: no overflow, and m keeps full
     // relative accuracy as y -> 0 (no cancellation in 1 - e^y). |y| is capped at 40, where
     // tanh = 1 to double precision; a NaN fails both comparisons and propagates.

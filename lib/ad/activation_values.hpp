@@ -10,6 +10,8 @@ namespace flowkit::ad {
 /// tanh of every entry, within a few ulps (relative) for every x, tiny ones included; +-inf
 /// give +-1, NaN stays NaN. t is resized.
 void tanh_values(const Mat& x, Mat& t);
+/// The same for n contiguous entries: t[i] = tanh(x[i]).
+void tanh_values(Index n, const double* x, double* t);
 
 /// Logistic sigmoid 1/(1 + exp(-x)) of every entry (exp overflow gives 0, not NaN). s is resized.
 void sigmoid_values(const Mat& x, Mat& s);

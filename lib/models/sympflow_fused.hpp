@@ -1,11 +1,13 @@
 // The SympFlow residual sum_rows |dN/dt - F(t, N)|^2 and its weight gradient in closed form
 // (DESIGN.md "Derivatives": a fused SympFlow layer in place of the tape, checked against it).
-// The tape builds thousands of tiny nodes per block; here every potential is evaluated at t and
-// at 0 as one stacked batch, and the reverse pass is written out by hand (sympflow_fused.cpp).
+// The tape builds thousands of tiny nodes per block; here every potential's gradient and its
+// time derivative come from nn::HessianVectorKernel, at t and at 0 as one stacked batch, and
+// sympflow_fused.cpp chains them through the flow's steps, forward and in reverse.
 #pragma once
 
 #include "core/eigen.hpp"
 #include "models/sympflow.hpp"
+#include "nn/hessian_vector_kernel.hpp"
 #include "ode/system.hpp"
 
 #include <vector>
@@ -38,48 +40,31 @@ public:
     Index rows() const { return m_rows; }
 
 private:
-    // One potential's forward pass at s = t (rows [0, m)) and s = 0 (rows [m, 2m)), stacked; per
-    // hidden layer l: tau = tanh(Z_l), P = Z'_l (the tangent), D, Dp (the input gradient's and
-    // its tangent's back-propagated rows), B, Bp (D, Dp of layer l + 1 times W_{l+1}; unused for
-    // the last hidden layer, where B = w and Bp = 0), T = s1 .* P (unused for the last hidden
-    // layer). s1 = tanh'(Z_l) = 1 - tau^2 is not stored: recomputing it costs less than a pass
-    // over memory.
-    struct Layer
-    {
-        Mat tau, P, D, Dp, B, Bp, T;
-    };
-    struct Step
-    {
-        Mat y, dy; // the coordinate the potential reads (q for V, p for K) and its tangent
-        std::vector<Layer> layers;
-    };
-
     void shape(Index m);
-    /// Copies t into m_t (the System takes a Vec) and fills every Step, m_N and m_dN.
+    /// Copies t into m_t (the System takes a Vec) and runs the flow, filling m_N and m_dN.
     void forward(const Vec& theta, const Eigen::Ref<const Vec>& t, const Eigen::Ref<const Mat>& x0);
-    /// Step k's potential: writes g = grad_y U(t, y) - grad_y U(0, y) and
-    /// hv = [Hess U(t, y)(dy, 1) - Hess U(0, y)(dy, 0)]_y into m_g, m_hv.
-    void potential_forward(const Vec& theta, Index k, const Vec& t, Step& st);
-    /// Given gbar = dS/dg and hbar = dS/dhv (m_gbar, m_hbar), adds dS/dy, dS/ddy into ybar, dybar
-    /// and the potential's weight gradient into grad.
-    void potential_reverse(const Vec& theta, Index k, const Vec& t, Step& st, Mat& ybar,
-                           Mat& dybar, Vec& grad);
+    /// Step k's potential U on y, along dy: m_g = grad_y U(t, y) - grad_y U(0, y) and
+    /// m_hv = [Hess U(t, y)(dy, 1) - Hess U(0, y)(dy, 0)]_y.
+    void potential_forward(Index k, const Mat& y, const Mat& dy);
+    /// Given m_gbar = dS/dg and m_hbar = dS/dhv, adds dS/dy, dS/ddy into ybar, dybar and the
+    /// potential's weight gradient into grad.
+    void potential_reverse(Index k, Mat& ybar, Mat& dybar, Vec& grad);
 
     const Sympflow& m_net;
-    Index m_n = 0;                 // half the state dimension
-    std::vector<Index> m_widths;   // of a potential: n + 1, hidden..., 1
-    Index m_rows = 0;              // m; the stacked batches have 2m rows
-    std::vector<Step> m_steps;     // 2L: V_1, K_1, V_2, ...
+    Index m_n = 0;    // half the state dimension
+    Index m_rows = 0; // m
+    // 2L potentials V_1, K_1, V_2, ..., each evaluated at s = t (rows [0, m)) and at s = 0
+    // (rows [m, 2m)) as one stacked batch, with its own workspace for the reverse pass.
+    std::vector<nn::HessianVectorKernel> m_potentials;
+    std::vector<nn::HessianVectorKernel::Workspace> m_workspaces;
+    nn::HessianVectorKernel::ReverseWorkspace m_reverse; // shared: they reverse one by one
     Vec m_t;                       // m
+    Mat m_X, m_V;                  // a potential's input [y, s] and direction [dy, ds], 2m x (n + 1)
+    Mat m_GHbar, m_XVbar;          // adjoints of its [G; HV] and of [X; V], 4m x (n + 1)
     Mat m_q, m_p, m_dq, m_dp;      // the state and its time tangent, m x n
     Mat m_N, m_dN, m_F, m_Nbar;    // m x dim
     Mat m_g, m_hv, m_gbar, m_hbar; // m x n
     Mat m_qbar, m_pbar, m_dqbar, m_dpbar;
-    Mat m_tmp;                     // m x h_0
-    Vec m_w0t, m_w0t_bar;          // h_0: the weights of s in layer 0 (contiguous), their adjoint
-    // Per hidden layer, 2m x h_l, shared by every potential: adjoints in the reverse pass, and
-    // (Zbar) scratch for Z_l in the forward pass.
-    std::vector<Mat> m_Dbar, m_Dpbar, m_S1bar, m_S2bar, m_Pbar, m_Zbar;
 };
 
 } // namespace flowkit::models

@@ -15,9 +15,12 @@ constexpr std::uint64_t test_stream = 0x7465737473657421;  // "testset!"
 
 } // namespace
 
+// Blocks of 64 rows: the fused kernel keeps every potential's forward state for the reverse
+// pass, and at 64 rows all of it stays in L2 (harmonic oscillator, 1000 points, 2 threads:
+// 0.98 ms per epoch, 1.07 with blocks of 128).
 SympflowLoss::SympflowLoss(const Sympflow& net, const ode::System& system,
                            SympflowLossParams params)
-    : m_net(net), m_system(system), m_params(params), m_eval(params.threads, 128)
+    : m_net(net), m_system(system), m_params(params), m_eval(params.threads, 64)
 {
     require_option(m_params.collocation >= 1, "--collocation", ">= 1", double(m_params.collocation));
     require_option(m_params.ham_match >= 0 && std::isfinite(m_params.ham_match), "--ham-match",

@@ -9,10 +9,10 @@
 #include "models/cnf_likelihood.hpp"
 #include "models/cnf_matching.hpp"
 #include "models/cnf_model.hpp"
-#include "nn/init.hpp"
 #include "nn/mlp_divergence.hpp"
 #include "finite_differences.hpp"
 #include "random_matrix.hpp"
+#include "random_params.hpp"
 
 #include <doctest/doctest.h>
 
@@ -28,10 +28,7 @@ namespace {
 
 Vec random_params(const nn::Mlp& net, std::uint64_t seed, double scale = 1.5)
 {
-    Rng rng(seed);
-    Vec theta;
-    nn::init_torch(net, rng, theta);
-    return scale * theta;
+    return test::random_params(net, seed, scale);
 }
 
 models::CnfArchitecture small_arch(std::vector<Index> hidden = {6, 5})

@@ -2,7 +2,9 @@
 // gradient against the tape (the reference) at random weights, for harmonic (2-D) and
 // Henon-Heiles (4-D), 1 and 3 layer pairs, several hidden shapes and row counts; its gradient
 // against central differences; SympflowLoss with and without the kernel (Hamiltonian matching
-// and two threads included), and the tape fallback for other activations.
+// and two threads included), the tape fallback for other activations, and no allocation in a
+// repeated residual.
+#include "allocation_counter.hpp"
 #include "core/rng.hpp"
 #include "models/field_on_tape.hpp"
 #include "models/sympflow.hpp"
@@ -195,6 +197,26 @@ TEST_CASE("models sympflow fused: the gradient against central differences")
         CAPTURE(grad(i));
         CHECK(std::abs(fd - grad(i)) <= 1e-6 * std::max(std::abs(grad(i)), 1e-3 * gmax));
     }
+}
+
+TEST_CASE("models sympflow fused: a repeated residual allocates nothing")
+{
+    // The default architecture's 10-unit potentials at a training block of 64 rows; the
+    // Henon-Heiles system's rhs and vjp allocate nothing either.
+    const auto hh = ode::make_builtin_system("henon-heiles");
+    const Sympflow net(make_arch(hh->names(), 3, {10, 10}));
+    SympflowResidualKernel kernel(net);
+    const Vec theta = random_theta(net, 31);
+    Rng rng(32);
+    Vec t;
+    Mat x0;
+    random_points(64, hh->dim(), rng, t, x0);
+    Vec grad;
+    const double first = kernel.residual(*hh, theta, t, x0, &grad);
+    test::AllocationCount allocations;
+    const double second = kernel.residual(*hh, theta, t, x0, &grad);
+    CHECK(allocations.count() == 0);
+    CHECK(second == first);
 }
 
 TEST_CASE("models sympflow fused: SympflowLoss with the kernel equals the tape path")

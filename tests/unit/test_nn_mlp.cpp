@@ -4,7 +4,7 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "random_matrix.hpp"
-#include "nn/init.hpp"
+#include "random_params.hpp"
 #include "nn/mlp.hpp"
 
 #include <doctest/doctest.h>
@@ -30,11 +30,7 @@ using test::random_mat;
 
 Vec random_theta(const Mlp& net, std::uint64_t seed)
 {
-    Rng rng(seed);
-    Vec theta;
-    nn::init_torch(net, rng, theta);
-    theta *= 2.0; // larger weights: the nonlinearity matters
-    return theta;
+    return test::random_params(net, seed, 2.0);
 }
 
 double act_ref(Activation a, double z)
