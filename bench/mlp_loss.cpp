@@ -66,7 +66,10 @@ double now_ms()
 template <class Step>
 double median_ms(Step&& step, int repeats)
 {
-    for (int r = 0; r < 3; ++r) // warm-up: the tape's matrices get their sizes
+    // Warm-up: the tape's matrices get their sizes, and the scheduler time to put two threads
+    // on two CPUs (they may start on one and stay there for tens of milliseconds).
+    const double warm_until = now_ms() + 300.0;
+    for (int r = 0; r < 3 || now_ms() < warm_until; ++r)
         step();
     std::vector<double> t;
     for (int r = 0; r < repeats; ++r) {

@@ -39,7 +39,10 @@ namespace {
 /// How long a thread spins for an event before it sleeps on a condition variable.
 constexpr auto spin_time = std::chrono::microseconds(200);
 
-/// Spins until ready() or spin_time has passed; returns ready().
+/// Spins until ready() or spin_time has passed; returns ready(). It yields now and then: two
+/// threads that start on one CPU stay there until the scheduler moves one (measured here: tens
+/// of milliseconds), and then the waiting one lets the other run (a 64-row SympFlow-shaped step
+/// took 0.73 ms so, against 1.09 ms spinning without a yield and 0.37 ms on two CPUs).
 template <class Ready> bool spin_until(Ready ready)
 {
     const auto until = std::chrono::steady_clock::now() + spin_time;
@@ -49,8 +52,11 @@ template <class Ready> bool spin_until(Ready ready)
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
-        if (i % 64 == 63 && std::chrono::steady_clock::now() > until)
-            return ready();
+        if (i % 64 == 63) {
+            if (std::chrono::steady_clock::now() > until)
+                return ready();
+            std::this_thread::yield();
+        }
     }
 }
 
