@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <exception>
 #include <istream>
 #include <ostream>
 
@@ -283,7 +284,8 @@ std::string format_number(double v)
 
 TableWriter::TableWriter(std::ostream& out, std::vector<std::string> columns, Format format,
                          const std::vector<std::string>& comments)
-    : m_out(out), m_columns(std::move(columns)), m_format(format)
+    : m_out(out), m_columns(std::move(columns)), m_format(format),
+      m_uncaught(std::uncaught_exceptions())
 {
     for (const auto& c : comments)
         m_buf += "# " + c + "\n";
@@ -299,7 +301,10 @@ TableWriter::TableWriter(std::ostream& out, std::vector<std::string> columns, Fo
 
 TableWriter::~TableWriter()
 {
-    if (!m_buf.empty())
+    // An error before the first row (a missing column, say) leaves no header on standard output;
+    // after rows, what is buffered still goes out, so that a diverged run shows all it computed.
+    const bool failing = std::uncaught_exceptions() > m_uncaught;
+    if (!m_buf.empty() && !(failing && m_rows == 0))
         m_out.write(m_buf.data(), static_cast<std::streamsize>(m_buf.size()));
 }
 
@@ -313,6 +318,7 @@ void TableWriter::append_number(double v)
 
 void TableWriter::row(const double* values)
 {
+    ++m_rows;
     const std::size_t n = m_columns.size();
     if (m_format == Format::csv) {
         for (std::size_t j = 0; j < n; ++j) {

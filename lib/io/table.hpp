@@ -89,6 +89,8 @@ private:
     std::vector<std::string> m_json_keys; // `"name":` for each column
     Format m_format;
     std::string m_buf;
+    long m_rows = 0;    // rows written so far
+    int m_uncaught = 0; // exceptions in flight when constructed
 };
 
 /// Shortest text that reads back as the same double (std::to_chars).

@@ -76,6 +76,29 @@ TEST_CASE("JSON Lines input: the first object gives the columns")
           std::string::npos);
 }
 
+TEST_CASE("writer: an error before the first row writes nothing, one after it keeps the rows")
+{
+    // As a tool streaming to standard output fails: validation before any row, divergence after.
+    auto written = [](int rows_before_error) {
+        std::ostringstream out;
+        try {
+            TableWriter w(out, {"t", "x"}, Format::csv, {"poincare --plane z=0"});
+            for (int r = 0; r < rows_before_error; ++r)
+                w.row({double(r), 1.0});
+            throw DataError("failed");
+        } catch (const DataError&) {
+        }
+        return out.str();
+    };
+    CHECK(written(0).empty());
+    CHECK(written(2) == "# poincare --plane z=0\nt,x\n0,1\n1,1\n");
+    std::ostringstream out; // no error: the header alone is the output of an empty result
+    {
+        TableWriter w(out, {"t", "x"});
+    }
+    CHECK(out.str() == "t,x\n");
+}
+
 TEST_CASE("writer: shortest round-trip numbers, CSV and JSON Lines, comments first")
 {
     std::ostringstream out;
