@@ -9,6 +9,8 @@
 #include "io/progress.hpp"
 #include "ode/state_names_only.hpp"
 
+#include <stdexcept>
+
 namespace flowkit::models {
 
 namespace {
@@ -66,7 +68,7 @@ io::Json cnf_model_json(const CnfArchitecture& arch, const Vec& theta)
 void run_cnf_training(const CnfTrainJob& job)
 {
     if (job.data.rows() == 0)
-        throw DataError("no data points", "");
+        throw std::invalid_argument("models::run_cnf_training: no data points");
     Rng rng(job.training.seed);
     Vec theta0;
     nn::init_params(job.arch.network(), nn::Init::Torch, rng, theta0);

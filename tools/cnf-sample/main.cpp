@@ -216,6 +216,8 @@ int train_main(int argc, char** argv)
         io::TableReader reader(in.stream(), in.name());
         reader.require_named(names, "--vars");
         job.data = models::read_points(reader, names);
+        if (job.data.rows() == 0)
+            throw DataError("no data points", in.name());
         job.arch.state_names = names;
         job.arch.check();
 
