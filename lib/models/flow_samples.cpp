@@ -54,6 +54,8 @@ FlowSamples read_flow_samples(io::TableReader& reader, const std::vector<std::st
         s.push_back(t - tr.t0);
         y.insert(y.end(), x.data(), x.data() + d);
     }
+    if (seen.empty())
+        throw DataError("no data rows", reader.source());
     if (s.empty())
         throw DataError("no trajectory has a row within --dt " + io::format_number(dt) +
                             " of its first",
