@@ -85,7 +85,7 @@ TEST_CASE("writer: an error before the first row writes nothing, one after it ke
             TableWriter w(out, {"t", "x"}, Format::csv, {"poincare --plane z=0"});
             for (int r = 0; r < rows_before_error; ++r)
                 w.row({double(r), 1.0});
-            throw DataError("failed");
+            throw DataError("failed", "in.csv");
         } catch (const DataError&) {
         }
         return out.str();
