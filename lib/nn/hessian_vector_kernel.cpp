@@ -233,6 +233,11 @@ void HessianVectorKernel::reverse(const Mat& GHbar, const Workspace& ws, Reverse
                                     std::to_string(grad.size()) + " entries, want " +
                                     std::to_string(2 * m) + "x" + std::to_string(d) + " and " +
                                     std::to_string(m_net.num_params()));
+    if (XVbar && (XVbar->rows() != 2 * m || XVbar->cols() != d))
+        throw std::invalid_argument("nn::HessianVectorKernel: the input adjoint is " +
+                                    std::to_string(XVbar->rows()) + "x" +
+                                    std::to_string(XVbar->cols()) + ", want " +
+                                    std::to_string(2 * m) + "x" + std::to_string(d));
     shape(m, rs);
     auto gW = [&](Index l) {
         const Mat& W = m_W[std::size_t(l)];

@@ -59,7 +59,7 @@ public:
     /// After forward(): with GHbar = [dS/dG; dS/dHV] (2m x input_dim) for a loss S, adds
     /// dS/dtheta into grad (num_params entries, Mlp layout; the output bias gets nothing, as G
     /// does not depend on it) and, unless XVbar is null, [dS/dX; dS/dV] into *XVbar
-    /// (2m x input_dim).
+    /// (2m x input_dim). std::invalid_argument for other shapes.
     void reverse(const Mat& GHbar, const Workspace& ws, ReverseWorkspace& rs,
                  Eigen::Ref<Vec> grad, Mat* XVbar) const;
 

@@ -206,4 +206,10 @@ TEST_CASE("nn hessian_vector_kernel: unsupported nets and wrong shapes are refus
     HessianVectorKernel::ReverseWorkspace rs;
     CHECK_THROWS_AS(kernel.reverse(Mat::Zero(4, 3), ws, rs, grad, nullptr),
                     std::invalid_argument);
+    Mat XVbar = Mat::Zero(8, 2);
+    CHECK_THROWS_AS(kernel.reverse(Mat::Zero(8, 3), ws, rs, grad, &XVbar),
+                    std::invalid_argument);
+    XVbar.setZero(8, 3);
+    kernel.reverse(Mat::Zero(8, 3), ws, rs, grad, &XVbar);
+    CHECK(grad.norm() == 0.0); // a zero adjoint adds nothing
 }
