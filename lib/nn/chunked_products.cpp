@@ -70,41 +70,98 @@ void chunked_times(Index rows, Index in_cols, Index out_cols, ConstColumns in, W
     }
 }
 
-void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumns A,
-                                 ConstColumns B, double* G, Index ldg)
+namespace {
+
+struct Term
+{
+    ConstColumns A, B;
+};
+
+constexpr Index pair = 2, block = 12;
+
+// acc[u][k] = sum over the terms and the full chunks of rows of A(., j0 + u) * B(., k0 + k),
+// lane by lane. KN, the number of B's columns, is a constant, so that the loops unroll and the
+// accumulators stay in registers (with a run-time count GCC kept them on the stack, a load and
+// a store around every fused multiply-add).
+template <Index KN>
+void accumulate(const Term* terms, Index n_terms, Index full, Index a_cols, Index j0, Index k0,
+                Chunk (*acc)[block])
+{
+    Chunk s[pair][KN] = {};
+    for (Index t = 0; t < n_terms; ++t) {
+        const ConstColumns A = terms[t].A, B = terms[t].B;
+        for (Index r = 0; r < full; r += chunk) {
+            Chunk a[pair];
+            for (Index u = 0; u < pair; ++u)
+                a[u] = load(A.data + std::min(j0 + u, a_cols - 1) * A.ld + r);
+            for (Index k = 0; k < KN; ++k) {
+                const Chunk bk = load(B.data + (k0 + k) * B.ld + r);
+                for (Index u = 0; u < pair; ++u)
+                    s[u][k] += a[u] * bk;
+            }
+        }
+    }
+    for (Index u = 0; u < pair; ++u)
+        for (Index k = 0; k < KN; ++k)
+            acc[u][k] = s[u][k];
+}
+
+// G += sum over the terms of A^T B.
+void add_transpose_times(Index rows, Index a_cols, Index b_cols, const Term* terms,
+                         Index n_terms, double* G, Index ldg)
 {
     // Two columns of A at a time, against up to 12 of B: 24 accumulators in registers, and
-    // every loaded chunk of B feeds two fused multiply-adds.
-    constexpr Index pair = 2, block = 12;
+    // every loaded chunk of B feeds two fused multiply-adds. The terms share the accumulators,
+    // so their sums are reduced once.
+    using Accumulate = void (*)(const Term*, Index, Index, Index, Index, Index, Chunk(*)[block]);
+    static constexpr Accumulate accumulate_kn[block + 1] = {
+        nullptr,        accumulate<1>, accumulate<2>,  accumulate<3>,  accumulate<4>,
+        accumulate<5>,  accumulate<6>, accumulate<7>,  accumulate<8>,  accumulate<9>,
+        accumulate<10>, accumulate<11>, accumulate<12>};
     const Index full = rows - rows % chunk;
     for (Index j0 = 0; j0 < a_cols; j0 += pair) {
         const Index jn = std::min(pair, a_cols - j0);
         for (Index k0 = 0; k0 < b_cols; k0 += block) {
             const Index kn = std::min(block, b_cols - k0);
-            Chunk acc[pair][block] = {};
-            for (Index r = 0; r < full; r += chunk) {
-                Chunk a[pair];
-                for (Index u = 0; u < pair; ++u)
-                    a[u] = load(A.data + std::min(j0 + u, a_cols - 1) * A.ld + r);
-                for (Index k = 0; k < kn; ++k) {
-                    const Chunk bk = load(B.data + (k0 + k) * B.ld + r);
-                    for (Index u = 0; u < pair; ++u)
-                        acc[u][k] += a[u] * bk;
-                }
-            }
-            for (Index u = 0; u < jn; ++u) {
-                const double* a = A.data + (j0 + u) * A.ld;
+            Chunk acc[pair][block];
+            accumulate_kn[kn](terms, n_terms, full, a_cols, j0, k0, acc);
+            for (Index u = 0; u < jn; ++u)
                 for (Index k = 0; k < kn; ++k) {
                     double s = 0;
                     for (Index i = 0; i < chunk; ++i)
                         s += acc[u][k][i];
-                    for (Index r = full; r < rows; ++r)
-                        s += a[r] * B.data[(k0 + k) * B.ld + r];
                     G[(j0 + u) * ldg + k0 + k] += s;
                 }
+            // the rows past the last full chunk
+            for (Index t = 0; t < n_terms && full < rows; ++t) {
+                const ConstColumns A = terms[t].A, B = terms[t].B;
+                for (Index u = 0; u < jn; ++u)
+                    for (Index k = 0; k < kn; ++k) {
+                        double s = 0;
+                        for (Index r = full; r < rows; ++r)
+                            s += A.data[(j0 + u) * A.ld + r] * B.data[(k0 + k) * B.ld + r];
+                        G[(j0 + u) * ldg + k0 + k] += s;
+                    }
             }
         }
     }
+}
+
+} // namespace
+
+void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumns A,
+                                 ConstColumns B, double* G, Index ldg)
+{
+    const Term terms[] = {{A, B}};
+    add_transpose_times(rows, a_cols, b_cols, terms, 1, G, ldg);
+}
+
+void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumns A1,
+                                 ConstColumns B1, ConstColumns A2, ConstColumns B2, double* G,
+                                 Index ldg)
+{
+    const Term terms[] = {{A1, B1}, {A2, B2}};
+    add_transpose_times(rows, a_cols, b_cols, terms, 2, G, ldg);
 }
 
 } // namespace flowkit::nn

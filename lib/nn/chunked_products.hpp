@@ -44,5 +44,10 @@ void chunked_times(Index rows, Index in_cols, Index out_cols, ConstColumns in, W
 /// leading dimension ldg (a block of theta's gradient).
 void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumns A,
                                  ConstColumns B, double* G, Index ldg);
+/// G += A1^T B1 + A2^T B2 (the same shapes): one pass over G for a weight that gets its gradient
+/// from two products, with half the reductions of two calls.
+void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumns A1,
+                                 ConstColumns B1, ConstColumns A2, ConstColumns B2, double* G,
+                                 Index ldg);
 
 } // namespace flowkit::nn

@@ -248,15 +248,15 @@ void HessianVectorKernel::reverse(const Mat& GHbar, const Workspace& ws, Reverse
         return grad.segment(m_net.weight_offset(l) + W.size(), W.rows());
     };
 
+    // Each weight's gradient has a term from the [D; Dp] rows and one from the [Z; P] rows; both
+    // are added in the descending loop, in one product.
     times_transpose(GHbar, m_W[0], rs.DDbar[0]);
-    add_outer(ws.DD[0], GHbar, gW(0));
     for (Index l = 0; l + 1 < H; ++l) {
         const std::size_t k = std::size_t(l);
         for (Index c = 0; c < ws.DD[k].cols(); ++c)
             back_rows_reverse(m, &ws.AT[k](0, c), &ws.ZP[k](0, c), &ws.BB[k](0, c),
                               &rs.DDbar[k](0, c), &rs.Sbar[k](0, c), &rs.ZPbar[k](0, c));
         times_transpose(rs.DDbar[k], m_W[k + 1], rs.DDbar[k + 1]);
-        add_outer(ws.DD[k + 1], rs.DDbar[k], gW(l + 1));
     }
     {
         const std::size_t k = std::size_t(H - 1);
@@ -269,14 +269,14 @@ void HessianVectorKernel::reverse(const Mat& GHbar, const Workspace& ws, Reverse
         const std::size_t k = std::size_t(l);
         const Mat& ZPbar = rs.ZPbar[k + 1];
         back_through(ZPbar, m_W[k + 1], rs.ATbar[k]);
-        add_outer(ZPbar, ws.AT[k], gW(l + 1));
+        add_outer(ws.DD[k + 1], rs.DDbar[k], ZPbar, ws.AT[k], gW(l + 1));
         gb(l + 1) += ZPbar.topRows(m).colwise().sum().transpose();
         for (Index c = 0; c < ws.ZP[k].cols(); ++c)
             activation_reverse(m, &ws.AT[k](0, c), &ws.ZP[k](0, c), &rs.Sbar[k](0, c),
                                &rs.ATbar[k](0, c), &rs.ZPbar[k](0, c));
     }
     const Mat& ZPbar = rs.ZPbar[0];
-    add_outer(ZPbar, ws.in, gW(0));
+    add_outer(ws.DD[0], GHbar, ZPbar, ws.in, gW(0));
     gb(0) += ZPbar.topRows(m).colwise().sum().transpose();
     if (XVbar) {
         back_through(ZPbar, m_W[0], rs.XVbar);

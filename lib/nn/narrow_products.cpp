@@ -61,4 +61,16 @@ void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G)
                                 G.data(), G.outerStride());
 }
 
+void add_outer(const Mat& delta1, const Mat& in1, const Mat& delta2, const Mat& in2,
+               Eigen::Ref<RowMajorMat> G)
+{
+    if (std::min(G.rows(), G.cols()) > narrow) {
+        G.noalias() += delta1.transpose() * in1;
+        G.noalias() += delta2.transpose() * in2;
+        return;
+    }
+    chunked_add_transpose_times(delta1.rows(), G.rows(), G.cols(), columns(delta1), columns(in1),
+                                columns(delta2), columns(in2), G.data(), G.outerStride());
+}
+
 } // namespace flowkit::nn

@@ -17,5 +17,8 @@ void times_transpose(const Mat& in, const Mat& W, Mat& out);
 void back_through(const Mat& delta, const Mat& W, Mat& out);
 /// G += delta^T in (G: outputs x inputs, a row-major block of theta).
 void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G);
+/// G += delta1^T in1 + delta2^T in2 (the same shapes): a weight with two gradient terms.
+void add_outer(const Mat& delta1, const Mat& in1, const Mat& delta2, const Mat& in2,
+               Eigen::Ref<RowMajorMat> G);
 
 } // namespace flowkit::nn

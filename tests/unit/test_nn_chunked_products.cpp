@@ -61,3 +61,23 @@ TEST_CASE("nn chunked_add_transpose_times: G += A^T B into a block of a row-majo
                 CHECK(G.col(b_cols) == before.col(b_cols));
             }
 }
+
+TEST_CASE("nn chunked_add_transpose_times: G += A1^T B1 + A2^T B2 in one pass")
+{
+    Rng rng(13);
+    for (Index rows : row_counts)
+        for (Index a_cols : widths)
+            for (Index b_cols : widths) {
+                const Mat A1 = random_mat(rng, rows, a_cols), B1 = random_mat(rng, rows, b_cols);
+                const Mat A2 = random_mat(rng, rows + 1, a_cols), B2 = random_mat(rng, rows, b_cols);
+                RowMajorMat G = random_mat(rng, a_cols, b_cols + 2);
+                const RowMajorMat before = G;
+                nn::chunked_add_transpose_times(rows, a_cols, b_cols, {A1.data(), A1.rows()},
+                                                {B1.data(), B1.rows()}, {A2.data(), A2.rows()},
+                                                {B2.data(), B2.rows()}, G.data(), b_cols + 2);
+                const Mat want = before.leftCols(b_cols) + A1.transpose() * B1 +
+                                 A2.topRows(rows).transpose() * B2;
+                CHECK((G.leftCols(b_cols) - want).norm() <= 1e-13 * want.norm());
+                CHECK(G.rightCols(2) == before.rightCols(2));
+            }
+}
