@@ -8,9 +8,14 @@ namespace flowkit::nn {
 
 namespace {
 /// Up to this many units on a side, a product runs eight rows at a time (nn::chunked_times);
-/// wider ones on larger blocks of rows gain from the cache blocking of Eigen's product. 12 takes
-/// in SympFlow's 10-unit potentials: 1.41 ms per training epoch, 1.72 through Eigen's product.
-constexpr Index narrow = 12;
+/// wider ones gain from the cache blocking of Eigen's product. Measured on the SympFlow-shaped
+/// step of bench/mlp.sh (blocks of 64 rows, one thread): at width 32, 0.75 ms against 0.80
+/// through Eigen's; at 64, 2.6 against 2.5.
+constexpr Index narrow = 32;
+/// The same for a weight gradient (nn::chunked_add_transpose_times), a sum over the rows, which
+/// Eigen's product does better at width 32 (the step above: 0.75 ms against 0.78). 12 takes in
+/// SympFlow's 10-unit potentials.
+constexpr Index narrow_outer = 12;
 
 ConstColumns columns(const Mat& M) { return {M.data(), M.rows()}; }
 Columns columns(Mat& M) { return {M.data(), M.rows()}; }
@@ -53,7 +58,7 @@ void back_through(const Mat& delta, const Mat& W, Mat& out)
 
 void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G)
 {
-    if (std::min(G.rows(), G.cols()) > narrow) {
+    if (std::min(G.rows(), G.cols()) > narrow_outer) {
         G.noalias() += delta.transpose() * in;
         return;
     }
@@ -64,7 +69,7 @@ void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G)
 void add_outer(const Mat& delta1, const Mat& in1, const Mat& delta2, const Mat& in2,
                Eigen::Ref<RowMajorMat> G)
 {
-    if (std::min(G.rows(), G.cols()) > narrow) {
+    if (std::min(G.rows(), G.cols()) > narrow_outer) {
         G.noalias() += delta1.transpose() * in1;
         G.noalias() += delta2.transpose() * in2;
         return;
