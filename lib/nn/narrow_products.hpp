@@ -1,8 +1,9 @@
-// The four matrix products of a closed-form MLP pass (nn::MlpKernel, nn::MlpDivergence), fast
-// also when one side is a few units wide. Eigen's product packs its operands and zeroes the
-// result first: for a layer with a side of a few units (the 2 -> 32 -> 2 vector field of a
-// Neural ODE, the (x, t) input of a CNF) that is most of the work, so such products run eight
-// rows at a time through nn::chunked_products.
+// The four matrix products of a closed-form MLP pass (nn::MlpKernel, nn::MlpDivergence,
+// nn::HessianVectorKernel), fast also when one side is a few units wide. Eigen's product packs
+// its operands and zeroes the result first: for a layer with a side of a few units (the
+// 2 -> 32 -> 2 vector field of a Neural ODE, the (x, t) input of a CNF) that is most of the
+// work, so such products (up to 32 units a side, 12 for a weight gradient) run eight rows at a
+// time through nn::chunked_products.
 #pragma once
 
 #include "core/eigen.hpp"
