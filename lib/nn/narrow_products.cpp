@@ -9,8 +9,9 @@ namespace flowkit::nn {
 namespace {
 /// Up to this many units on a side, a product runs eight rows at a time (nn::chunked_times);
 /// wider ones gain from the cache blocking of Eigen's product. Measured on the SympFlow-shaped
-/// step of bench/mlp.sh (blocks of 64 rows, one thread): at width 32, 0.75 ms against 0.80
-/// through Eigen's; at 64, 2.6 against 2.5.
+/// step of bench/mlp.sh (blocks of 64 rows, one thread, chunked_times at two outputs per pass,
+/// before it took four): at width 32, 0.75 ms against 0.80 through Eigen's; at 64, 2.6 against
+/// 2.5.
 constexpr Index narrow = 32;
 /// The same for a weight gradient (nn::chunked_add_transpose_times), a sum over the rows, which
 /// Eigen's product does better at width 32 (the step above: 0.75 ms against 0.78). 12 takes in
