@@ -57,6 +57,37 @@ void tanh_values(Index n, const double* __restrict in, double* __restrict out)
     }
 }
 
+void tanh_values(Index n, const float* __restrict in, float* __restrict out)
+{
+    // As for double, in float: |y| capped at 20 (tanh 10 = 1 in float), ln 2 split so that
+    // k ln2_hi is exact for |k| < 2^15, and e^r - 1 to r^7/7! (remainder below 2e-8 relative).
+    constexpr float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
+    constexpr float log2e = 1.44269504f;
+    constexpr float shifter = 0x1.8p23f;
+    for (Index i = 0; i < n; ++i) {
+        float y = 2.0f * std::fabs(in[i]);
+        y = -(y > 20.0f ? 20.0f : y);
+        const float kf = y * log2e + shifter;
+        const float k = kf - shifter;
+        const float r = (y - k * ln2_hi) - k * ln2_lo;
+        float p = 1.0f / 5040.0f;
+        p = p * r + 1.0f / 720.0f;
+        p = p * r + 1.0f / 120.0f;
+        p = p * r + 1.0f / 24.0f;
+        p = p * r + 1.0f / 6.0f;
+        p = p * r + 0.5f;
+        p = p * r + 1.0f;
+        const float em1_r = p * r;
+        std::uint32_t bits;
+        std::memcpy(&bits, &kf, sizeof bits);
+        bits = (bits + 127) << 23;
+        float scale;
+        std::memcpy(&scale, &bits, sizeof scale);
+        const float m = scale * em1_r + (scale - 1.0f);
+        out[i] = std::copysign(-m / (2.0f + m), in[i]);
+    }
+}
+
 void sigmoid_values(const Mat& x, Mat& s)
 {
     s = (1.0 / (1.0 + (-x.array()).exp())).matrix();

@@ -101,6 +101,15 @@ CnfModel read_cnf_model(const std::string& path)
     return out;
 }
 
+Precision parse_precision(const std::string& name)
+{
+    if (name == "double")
+        return Precision::double_precision;
+    if (name == "single")
+        return Precision::single_precision;
+    throw UsageError("--precision must be double or single (got '" + name + "')");
+}
+
 void write_samples(const CnfSampleJob& job)
 {
     require_option(job.count >= 0, "--count", ">= 0", double(job.count));
@@ -124,11 +133,16 @@ void write_samples(const CnfSampleJob& job)
         solver.steps_per_interval = 1;
     }
     io::Progress progress("cnf-sample sample", job.common.quiet, job.common.stats);
-    const NeuralField velocity(m.arch.velocity(), m.theta);
+    NeuralField velocity(m.arch.velocity(), m.theta);
+    const bool single = job.precision == Precision::single_precision;
+    if (single)
+        velocity.use_single_precision();
     const Mat flow = cnf_push_forward(velocity, z, times, solver, job.common.threads);
-    const std::string how = solver.method + (ode::rk_scheme(solver.method).adaptive()
-                                                 ? ""
-                                                 : ", " + std::to_string(K) + " steps");
+    std::string how = solver.method;
+    if (!ode::rk_scheme(solver.method).adaptive())
+        how += ", " + std::to_string(K) + " steps";
+    if (single)
+        how += ", single precision";
     progress.summary(std::to_string(job.count) + " samples (" + how + ") in " +
                      io::format_duration(progress.elapsed_seconds()));
 

@@ -120,6 +120,7 @@ Vec initial_node_params(const NodeArchitecture& arch, const Vec& network_params)
 struct NeuralField::Scratch
 {
     nn::MlpKernel::Workspace ws;
+    nn::SinglePrecisionMlp::Workspace single;
     Mat in, out, v, g;
 };
 
@@ -139,6 +140,12 @@ NeuralField::NeuralField(NodeArchitecture arch, const Vec& theta)
 void NeuralField::set_params(const Vec& theta)
 {
     m_kernel.set_params(theta.head(m_kernel.net().num_params()));
+    m_single.reset();
+}
+
+void NeuralField::use_single_precision()
+{
+    m_single.emplace(m_kernel);
 }
 
 nlohmann::ordered_json NeuralField::describe() const
@@ -149,7 +156,8 @@ nlohmann::ordered_json NeuralField::describe() const
     return j;
 }
 
-void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives) const
+void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives,
+                          bool single) const
 {
     // s.in is the network's input, [x] or [x, t]; the reverse pass reads it again.
     const Index n = x.rows(), m = m_arch.ode_dim();
@@ -157,7 +165,10 @@ void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, bool keep_deri
     s.in.leftCols(m) = x;
     if (m_arch.time_dependent)
         s.in.col(m) = t;
-    m_kernel.forward(s.in, s.ws, s.out, keep_derivatives);
+    if (single)
+        m_single->forward(s.in, s.single, s.out);
+    else
+        m_kernel.forward(s.in, s.ws, s.out, keep_derivatives);
 }
 
 void NeuralField::field_value(const Mat& x, const Scratch& s, Mat& f) const
@@ -191,7 +202,7 @@ void NeuralField::backward(const Mat& a, const Vec* w, Scratch& s, Mat& xbar,
 void NeuralField::rhs(const Vec& t, const Mat& x, Mat& f) const
 {
     Scratch& s = scratch();
-    forward(t, x, s, false);
+    forward(t, x, s, false, m_single.has_value());
     field_value(x, s, f);
 }
 

@@ -10,8 +10,10 @@
 #include "io/model_json.hpp"
 #include "nn/mlp.hpp"
 #include "nn/mlp_kernel.hpp"
+#include "nn/single_precision_mlp.hpp"
 #include "ode/parametric_system.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +56,10 @@ public:
     NeuralField(NodeArchitecture arch, const Vec& theta);
     void set_params(const Vec& theta);
     const NodeArchitecture& arch() const { return m_arch; }
+    /// From now on rhs() computes the network in single precision (nn::SinglePrecisionMlp,
+    /// relative error about 1e-7), for sampling; the derivatives stay in double. set_params()
+    /// goes back to double.
+    void use_single_precision();
 
     bool autonomous() const override { return !m_arch.time_dependent; }
     nlohmann::ordered_json describe() const override;
@@ -68,8 +74,10 @@ public:
 private:
     struct Scratch;
     static Scratch& scratch();
-    /// The network's input [y, t] or [x, v, t] into s.in, and its forward pass into s.out.
-    void forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives = true) const;
+    /// The network's input [y, t] or [x, v, t] into s.in, and its forward pass into s.out
+    /// (in single precision: m_single's, which keeps no derivatives).
+    void forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives = true,
+                 bool single = false) const;
     /// F from s.out.
     void field_value(const Mat& x, const Scratch& s, Mat& f) const;
     /// The reverse pass after forward(): xbar and the parameter gradient.
@@ -77,6 +85,7 @@ private:
 
     NodeArchitecture m_arch;
     nn::MlpKernel m_kernel;
+    std::optional<nn::SinglePrecisionMlp> m_single; // rhs()'s network, when set
 };
 
 /// y(0) = A x0 + a (n x h) and back: the gradients of A, a into grad (theta's layout) from

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 using namespace flowkit;
 
@@ -62,4 +63,39 @@ TEST_CASE("ad: tanh_values of infinities, signed zeros, NaN and huge arguments")
     CHECK(t(6) == -1.0);
     CHECK(t(7) == 1.0);
     CHECK(t(8) == std::tanh(-19.5));
+}
+
+TEST_CASE("ad: tanh_values in float within 4 float ulps of tanh, relative")
+{
+    // 1000003 points on [-12, 12] (past 9, tanh is 1 in float), and tiny ones down to 1e-37.
+    std::vector<float> x;
+    for (Index i = 0; i < 1000003; ++i)
+        x.push_back(-12.0f + 24.0f * float(i) / 1000002.0f);
+    for (int k = 1; k <= 37; ++k) {
+        x.push_back(1.37f * std::pow(10.0f, -float(k)));
+        x.push_back(-x.back());
+    }
+    std::vector<float> t(x.size());
+    ad::tanh_values(Index(x.size()), x.data(), t.data());
+    double err = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        const long double want = std::tanh(static_cast<long double>(x[i]));
+        if (want != 0)
+            err = std::max(err, static_cast<double>(std::fabs((t[i] - want) / want)));
+        else
+            CHECK(t[i] == 0.0f);
+    }
+    CHECK(err < 4 * 5.97e-8); // 4 ulps of 1; measured 1.5e-7
+
+    const float inf = std::numeric_limits<float>::infinity();
+    std::vector<float> in{inf, -inf, 0.0f, -0.0f, std::nanf(""), 1e30f, -20.0f};
+    std::vector<float> e(in.size());
+    ad::tanh_values(Index(in.size()), in.data(), e.data());
+    CHECK(e[0] == 1.0f);
+    CHECK(e[1] == -1.0f);
+    CHECK(e[2] == 0.0f);
+    CHECK(std::signbit(e[3]));
+    CHECK(std::isnan(e[4]));
+    CHECK(e[5] == 1.0f);
+    CHECK(e[6] == -1.0f);
 }
