@@ -52,8 +52,9 @@ using RowLabel = std::function<std::string(Index r)>;
 class ObservedRk
 {
 public:
-    /// K = F(t, Y) for one stage (stage -1: an evaluation for the initial step size). h is each
-    /// row's step (0 for a row that is done).
+    /// K = F(t, Y) for one stage (stage -1: an evaluation for the initial step size), for the
+    /// rows that move in this step only: row k of t, h, Y and K is the batch's row
+    /// moving_rows()[k]. h is each row's step.
     using StageFn = std::function<void(int stage, const Vec& t, const Vec& h, const Mat& Y, Mat& K)>;
 
     /// An observation inside an accepted step, interpolated (dense output).
@@ -94,6 +95,8 @@ public:
     void run(const ObservationTimes& times, Mat& x, const StageFn& stage, const StepFn& on_step);
     /// Vector-field calls (one per stage over the whole batch) in the last run.
     long evaluations() const { return m_evaluations; }
+    /// During a stage call: the batch row of each row of its arguments.
+    const std::vector<Index>& moving_rows() const { return m_moving; }
 
 private:
     /// Hairer's starting step (Solving ODEs I, II.4) for every row not yet done.
@@ -115,6 +118,9 @@ private:
     std::vector<char> m_accepted, m_rejected_last, m_landing;
     std::vector<Passed> m_passed;
     std::vector<Mat> m_Y, m_K;
+    std::vector<Index> m_moving; // the rows with a step to take (h != 0)
+    Vec m_moving_t, m_moving_h;
+    Mat m_moving_Y, m_moving_K;
     Mat m_k1, m_x_new, m_sum, m_passed_states;
     RowMajorMat m_passed_weights;
 };

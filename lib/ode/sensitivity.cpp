@@ -82,6 +82,35 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
     // A passed observation x + h sum_i w_i K_i adds h w_i sbar to Kbar_i and sbar to xbar. Its
     // part through the last stage K_last = F(t + h, x_new) joins the first stage of the next
     // record, which is the same evaluation (first same as last).
+    // ybar = (dF/dY)^T kbar and its parameter part into grad. Both are linear in kbar, so the
+    // rows whose kbar is zero (the rows that were done in the step, h = 0) are left out.
+    const auto vjp = [&](const Vec& t, const Mat& Y, const Mat& kbar, Mat& ybar) {
+        m_rows.clear();
+        for (Index r = 0; r < n; ++r)
+            if (!kbar.row(r).isZero(0))
+                m_rows.push_back(r);
+        ++m_backward_evaluations;
+        const Index m = Index(m_rows.size());
+        if (m == n) {
+            f.vjp_params(t, Y, kbar, nullptr, nullptr, ybar, grad);
+            return;
+        }
+        ybar.setZero(n, Y.cols());
+        if (m == 0)
+            return;
+        m_rows_t.resize(m);
+        m_rows_y.resize(m, Y.cols());
+        m_rows_kbar.resize(m, kbar.cols());
+        for (Index k = 0; k < m; ++k) {
+            const Index r = m_rows[std::size_t(k)];
+            m_rows_t(k) = t(r);
+            m_rows_y.row(k) = Y.row(r);
+            m_rows_kbar.row(k) = kbar.row(r);
+        }
+        f.vjp_params(m_rows_t, m_rows_y, m_rows_kbar, nullptr, nullptr, m_rows_ybar, grad);
+        for (Index k = 0; k < m; ++k)
+            ybar.row(m_rows[std::size_t(k)]) = m_rows_ybar.row(k);
+    };
     const auto add_passed = [&](const Step& s, Index i, Mat& kbar) {
         for (std::size_t p = 0; p < s.passed.size(); ++p)
             kbar.row(s.passed[p].row) +=
@@ -95,8 +124,7 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
             m_kbar.setZero(n, d);
             add_passed(s, last, m_kbar);
             ts = s.t + s.h;
-            f.vjp_params(ts, s.Y[std::size_t(last)], m_kbar, nullptr, nullptr, m_ybar[0], grad);
-            ++m_backward_evaluations;
+            vjp(ts, s.Y[std::size_t(last)], m_kbar, m_ybar[0]);
             m_xbar += m_ybar[0];
         }
         // x_new = x + h sum_i b_i K_i, K_i = F(t + c_i h, Y_i), Y_i = x + h sum_j a_ij K_j:
@@ -113,9 +141,7 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
             if (i == 0 && k > 0)
                 add_passed(m_steps[k - 1], last, m_kbar);
             ts = s.t + sc.c(i) * s.h;
-            f.vjp_params(ts, s.Y[std::size_t(i)], m_kbar, nullptr, nullptr,
-                         m_ybar[std::size_t(i)], grad);
-            ++m_backward_evaluations;
+            vjp(ts, s.Y[std::size_t(i)], m_kbar, m_ybar[std::size_t(i)]);
         }
         for (Index i = 0; i < stages; ++i)
             if (m_matters[std::size_t(i)])
@@ -148,10 +174,11 @@ void ContinuousAdjoint::backward(const ParametricSystem& f, const ObservationTim
     // sum_i (-h b_i) (dF/dtheta)^T a_i to the gradient.
     const auto stage = [&](int i, const Vec& t, const Vec& h, const Mat& Z, Mat& K) {
         if (!Z.allFinite())
-            for (Index r = 0; r < n; ++r)
+            for (Index r = 0; r < Z.rows(); ++r)
                 if (!Z.row(r).allFinite())
                     throw ComputeError("adjoint solve diverged: NaN or Inf in " +
-                                       m_rk.row_label(r) + " near t=" + io::format_number(t(r)) +
+                                       m_rk.row_label(m_rk.moving_rows()[std::size_t(r)]) +
+                                       " near t=" + io::format_number(t(r)) +
                                        " (tighten --adjoint-rtol, or use --grad backprop)");
         const bool quadrature = i >= 0 && sc.b(i) != 0;
         if (quadrature)
@@ -160,7 +187,7 @@ void ContinuousAdjoint::backward(const ParametricSystem& f, const ObservationTim
         m_a = Z.rightCols(d);
         f.vjp_params(t, m_y, m_a, quadrature ? &m_w : nullptr, &m_F, m_xbar,
                      quadrature ? grad : Eigen::Ref<Vec>(m_no_params));
-        K.resize(n, 2 * d);
+        K.resize(Z.rows(), 2 * d);
         K << m_F, -m_xbar;
     };
     std::vector<Index> rejected;

@@ -68,6 +68,9 @@ private:
     long m_backward_evaluations = 0;
     Mat m_xbar, m_kbar, m_unused;
     std::vector<Mat> m_ybar;
+    std::vector<Index> m_rows; // the rows of one VJP, and their arguments
+    Vec m_rows_t;
+    Mat m_rows_y, m_rows_kbar, m_rows_ybar;
 };
 
 class ContinuousAdjoint
