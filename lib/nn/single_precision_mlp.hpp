@@ -1,9 +1,9 @@
 // An Mlp's forward pass in single precision, for inference where a relative error of about
 // 1e-7 per evaluation is far below the error that matters (cnf-sample sample --precision
-// single: a sample's distance to the data distribution). float doubles the SIMD width of the
-// products, and Eigen vectorises tanh for float (for double it does not, DESIGN.md "Numbers"),
-// so a CNF's forward pass runs about 2.5x faster than nn::MlpKernel's. No derivatives: training
-// and the log-density stay in double.
+// single: a sample's distance to the data distribution). float doubles the SIMD width: the
+// products of a CNF's 64-wide layers run 1.6 and tanh (ad::tanh_values) 3 times as fast as in
+// nn::MlpKernel, and sampling takes 19 against 33 ms (2000 points, rk4, 20 steps, 2 cores). No
+// derivatives: training and the log-density stay in double.
 #pragma once
 
 #include "core/eigen.hpp"
