@@ -234,12 +234,11 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
             for (Index i = 1; i < stages; ++i)
                 if (s.e(i) != 0)
                     m_sum += s.e(i) * m_K[std::size_t(i)];
-            const Eigen::ArrayXXd scale =
-                m_settings.atol + m_settings.rtol * x.array().abs().max(m_x_new.array().abs());
-            m_err = ((H * m_sum).array() / scale).square().rowwise().mean().sqrt();
+            m_scale = m_settings.atol + m_settings.rtol * x.array().abs().max(m_x_new.array().abs());
+            m_err = ((H * m_sum).array() / m_scale).square().rowwise().mean().sqrt();
         }
 
-        const Vec t_start = m_t;
+        m_t_start = m_t;
         m_passed.clear();
         for (Index r = 0; r < n; ++r) {
             const auto i = std::size_t(r);
@@ -293,7 +292,7 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
             if (!m_accepted[i])
                 continue;
             if (m_dense)
-                pass_observations(times, r, t_start(r));
+                pass_observations(times, r, m_t_start(r));
             x.row(r) = m_x_new.row(r);
             if (m_landing[i]) {
                 m_landed[i] = next;
@@ -304,7 +303,7 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
         }
         if (m_dense)
             interpolate_passed();
-        on_step({t_start, m_hs, m_Y, m_accepted, m_landed, m_passed, m_passed_states,
+        on_step({m_t_start, m_hs, m_Y, m_accepted, m_landed, m_passed, m_passed_states,
                  m_passed_weights},
                 x);
     }
