@@ -130,8 +130,8 @@ cxxopts::Options sample_options()
         ("n,count", "Number of samples.", cxxopts::value<std::string>()->default_value("1000"),
          "N")
         ("path", "Write the flow at every step (dopri5: at --steps equal intervals).")
-        ("precision", "Arithmetic of the network: double, or single (float: about 2.5x "
-                      "faster, samples within about 1e-6 of double's).",
+        ("precision", "Arithmetic of the network: double, or single (float: about 1.7x as "
+                      "fast, samples within about 1e-6 of double's).",
          cxxopts::value<std::string>()->default_value("double"), "P");
     // clang-format on
     add_solver_options(opts, "Sampling", "rk4", "20", "1e-7", "");
