@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <vector>
 
 using namespace flowkit;
 
@@ -113,5 +114,49 @@ TEST_CASE("ObservedRk: harmonic oscillator states at irregular times, landed on 
         }
         CHECK(err < 1e-8);
         CHECK(err > 0);
+    }
+}
+
+TEST_CASE("ObservedRk: a row that is done leaves the stages, and the rows' states are unchanged")
+{
+    // Row 0 is observed once after its start, row 1 three times: rk4 takes one step for row 0
+    // and three for row 1, so the stages see 2 + 1 + 1 rows (4 stages each), not 3 x 2. Each
+    // row's states equal those of the row solved alone, bit for bit.
+    ode::ObservationTimes times;
+    times.t.resize(6);
+    times.t << 0.0, 0.5, /**/ 1.0, 1.4, 1.9, 2.5;
+    times.start = {0, 2, 6};
+    Mat x0(2, 2);
+    x0 << 1.0, 0.0, /**/ 0.3, -0.8;
+    Index rows_seen = 0;
+    std::vector<Index> rows_of_call;
+    ode::ObservedRk rk(ode::rk_scheme("rk4"), {}, /*fsal=*/false, /*dense=*/false);
+    const auto f = [&](int, const Vec& t, const Vec& h, const Mat& Y, Mat& K) {
+        REQUIRE(t.size() == Y.rows());
+        REQUIRE(h.size() == Y.rows());
+        CHECK(h.cwiseAbs().minCoeff() > 0);
+        rows_seen += Y.rows();
+        rows_of_call.push_back(rk.moving_rows().back());
+        K.resize(Y.rows(), 2); // x' = (t y, -x): time-dependent, so the times must follow the rows
+        K.col(0) = t.cwiseProduct(Y.col(1));
+        K.col(1) = -Y.col(0);
+    };
+    Index passed = 0;
+    const Mat states = solve(rk, times, x0, f, passed);
+    CHECK(rows_seen == 4 * (2 + 1 + 1));
+    CHECK(rows_of_call.back() == 1);
+
+    for (Index r = 0; r < 2; ++r) {
+        ode::ObservationTimes alone;
+        alone.t = times.t.segment(times.first(r), times.count(r));
+        alone.start = {0, times.count(r)};
+        ode::ObservedRk rk_alone(ode::rk_scheme("rk4"), {}, false, false);
+        const auto g = [&](int, const Vec& t, const Vec&, const Mat& Y, Mat& K) {
+            K.resize(Y.rows(), 2);
+            K.col(0) = t.cwiseProduct(Y.col(1));
+            K.col(1) = -Y.col(0);
+        };
+        const Mat want = solve(rk_alone, alone, x0.row(r), g, passed);
+        CHECK(states.middleRows(times.first(r), times.count(r)) == want);
     }
 }
