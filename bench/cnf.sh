@@ -12,8 +12,8 @@
 #            the fm row: flowkit = the noise and the solve as `cnf-sample sample --stats` times
 #            them (median of REPEATS runs), in double and with --precision single (the network
 #            in float, PyTorch float32's arithmetic: the target's row), the process start-up and
-#            model reading (the whole process with -n 0) on its own row; PyTorch = one call (noise and solve, autograd
-#            off), median of up to 20. Check: PyTorch's float64 RK4 push of flowkit's noise (the t = 0 rows of
+#            model reading (the whole process with -n 0) on its own row; PyTorch = one call
+#            (noise and solve, autograd off), median of up to 20. Check: PyTorch's float64 RK4 push of flowkit's noise (the t = 0 rows of
 #            `cnf-sample sample --path -n 5 --seed 4`) against flowkit's t = 1 rows, <= 1e-10.
 #   mle      maximum-likelihood training, exact trace, RK4 10 steps from t = 1 to 0, backprop
 #            through the steps, batch 256, ITERS_MLE iterations (default 200): median seconds per

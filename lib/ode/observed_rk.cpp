@@ -234,7 +234,8 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
             for (Index i = 1; i < stages; ++i)
                 if (s.e(i) != 0)
                     m_sum += s.e(i) * m_K[std::size_t(i)];
-            m_scale = m_settings.atol + m_settings.rtol * x.array().abs().max(m_x_new.array().abs());
+            m_scale = m_settings.atol +
+                      m_settings.rtol * x.array().abs().max(m_x_new.array().abs());
             m_err = ((H * m_sum).array() / m_scale).square().rowwise().mean().sqrt();
         }
 

@@ -79,9 +79,6 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
     m_xbar.setZero(n, d);
     m_ybar.resize(std::size_t(stages));
     Vec ts;
-    // A passed observation x + h sum_i w_i K_i adds h w_i sbar to Kbar_i and sbar to xbar. Its
-    // part through the last stage K_last = F(t + h, x_new) joins the first stage of the next
-    // record, which is the same evaluation (first same as last).
     // ybar = (dF/dY)^T kbar and its parameter part into grad. Both are linear in kbar, so the
     // rows whose kbar is zero (the rows that were done in the step, h = 0) are left out.
     const auto vjp = [&](const Vec& t, const Mat& Y, const Mat& kbar, Mat& ybar) {
@@ -111,6 +108,9 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
         for (Index k = 0; k < m; ++k)
             ybar.row(m_rows[std::size_t(k)]) = m_rows_ybar.row(k);
     };
+    // A passed observation x + h sum_i w_i K_i adds h w_i sbar to Kbar_i and sbar to xbar. Its
+    // part through the last stage K_last = F(t + h, x_new) joins the first stage of the next
+    // record, which is the same evaluation (first same as last).
     const auto add_passed = [&](const Step& s, Index i, Mat& kbar) {
         for (std::size_t p = 0; p < s.passed.size(); ++p)
             kbar.row(s.passed[p].row) +=
