@@ -101,15 +101,6 @@ CnfModel read_cnf_model(const std::string& path)
     return out;
 }
 
-Precision parse_precision(const std::string& name)
-{
-    if (name == "double")
-        return Precision::double_precision;
-    if (name == "single")
-        return Precision::single_precision;
-    throw UsageError("--precision must be double or single (got '" + name + "')");
-}
-
 void write_samples(const CnfSampleJob& job)
 {
     require_option(job.count >= 0, "--count", ">= 0", double(job.count));
@@ -134,7 +125,7 @@ void write_samples(const CnfSampleJob& job)
     }
     io::Progress progress("cnf-sample sample", job.common.quiet, job.common.stats);
     NeuralField velocity(m.arch.velocity(), m.theta);
-    const bool single = job.precision == Precision::single_precision;
+    const bool single = job.precision == nn::Precision::single_precision;
     if (single)
         velocity.use_single_precision();
     const Mat flow = cnf_push_forward(velocity, z, times, solver, job.common.threads);

@@ -51,15 +51,6 @@ struct CnfModel
 };
 CnfModel read_cnf_model(const std::string& path);
 
-/// The arithmetic of the network's evaluations while sampling.
-enum class Precision
-{
-    double_precision,
-    single_precision ///< nn::SinglePrecisionMlp
-};
-/// "double", "single"; UsageError naming --precision otherwise.
-Precision parse_precision(const std::string& name);
-
 struct CnfSampleJob
 {
     std::string model;
@@ -67,7 +58,7 @@ struct CnfSampleJob
     ode::SolverSettings solver;  ///< steps_per_interval: steps over [0, 1]
     bool path = false;           ///< every step (fixed-step methods) or steps_per_interval
                                  ///< equal output intervals (dopri5), with traj and t
-    Precision precision = Precision::double_precision;
+    nn::Precision precision = nn::Precision::double_precision;
     io::CommonOptions common;
 };
 void write_samples(const CnfSampleJob& job);

@@ -36,6 +36,7 @@ CnfMatchingLoss::CnfMatchingLoss(const CnfArchitecture& arch, const Mat& data,
                                  CnfMatchingParams params)
     : m_data(data), m_params(params),
       m_kernel(arch.network(), Vec::Zero(arch.network().num_params())),
+      m_single(arch.network(), Vec::Zero(arch.network().num_params())),
       m_eval(params.threads, cnf_block_rows)
 {
     require_option(m_params.batch >= 1, "--batch", ">= 1", double(m_params.batch));
@@ -67,6 +68,10 @@ void CnfMatchingLoss::draw(const std::vector<Index>& rows, Rng& rng)
         blk.inputs.resize(rows, d + 1);
         blk.inputs << xt.middleRows(row0, rows), t.segment(row0, rows);
         blk.targets = ut.middleRows(row0, rows);
+        if (m_params.precision == nn::Precision::single_precision) {
+            blk.inputs_f = blk.inputs.cast<float>();
+            blk.targets_f = blk.targets.cast<float>();
+        }
     }
 }
 
@@ -87,21 +92,39 @@ void CnfMatchingLoss::use_full_batch()
     draw(rows, rng);
 }
 
+double CnfMatchingLoss::block_loss(Block& b, Vec& g)
+{
+    m_kernel.forward(b.inputs, b.ws, b.out);
+    b.out -= b.targets; // the residual; its gradient is twice it
+    const double loss = b.out.squaredNorm();
+    b.out *= 2.0;
+    m_kernel.backward(b.out, nullptr, b.ws, nullptr, g);
+    return loss;
+}
+
+double CnfMatchingLoss::block_loss_single(Block& b, Vec& g)
+{
+    m_single.forward_for_gradient(b.inputs_f, b.ws_f, b.out_f);
+    b.out_f -= b.targets_f;
+    const double loss = b.out_f.cast<double>().squaredNorm();
+    b.out_f *= 2.0f;
+    m_single.add_param_gradient(b.out_f, b.ws_f, g);
+    return loss;
+}
+
 double CnfMatchingLoss::evaluate_with_gradient(const Vec& theta, Vec& grad)
 {
-    m_kernel.set_params(theta);
-    const Index d = m_data.cols();
+    const bool single = m_params.precision == nn::Precision::single_precision;
+    if (single)
+        m_single.set_params(theta);
+    else
+        m_kernel.set_params(theta);
     const nn::BlockFn fn = [&](ad::Tape&, Index row0, Index, Vec& g) {
         Block& b = m_blocks[std::size_t(row0 / cnf_block_rows)];
-        m_kernel.forward(b.inputs, b.ws, b.out);
-        b.out -= b.targets; // the residual; its gradient is twice it
-        const double loss = b.out.squaredNorm();
-        b.out *= 2.0;
         g.setZero(theta.size());
-        m_kernel.backward(b.out, nullptr, b.ws, nullptr, g);
-        return loss;
+        return single ? block_loss_single(b, g) : block_loss(b, g);
     };
-    const double scale = 1.0 / double(m_rows * d);
+    const double scale = 1.0 / double(m_rows * m_data.cols());
     const double loss = m_eval.evaluate(m_rows, theta.size(), fn, grad) * scale;
     grad *= scale;
     return loss;

@@ -5,11 +5,14 @@
 //     cosine:             x_t = cos(pi t / 2) x0 + sin(pi t / 2) x1, u = dx_t/dt
 // The loss is the mean over the batch and the components of (F(t, x_t) - u)^2 (PyTorch's
 // mse), with t ~ U[0, 1], x0 and the data points (drawn with replacement) fresh every step.
+// In single precision the network and its gradient run in float (nn::SinglePrecisionMlp, as
+// PyTorch's float32 training does); the loss is summed, and the parameters kept, in double.
 #pragma once
 
 #include "models/cnf_model.hpp"
 #include "nn/batch.hpp"
 #include "nn/objective.hpp"
+#include "nn/single_precision_mlp.hpp"
 
 #include <memory>
 #include <string>
@@ -33,6 +36,7 @@ struct CnfMatchingParams
 {
     MatchingPath path = MatchingPath::straight;
     Index batch = 256; ///< points per optimiser step
+    nn::Precision precision = nn::Precision::double_precision;
     int threads = 1;
 };
 
@@ -52,16 +56,23 @@ private:
     /// The network's inputs [x_t, t] and targets u for data rows `rows`, from rng.
     void draw(const std::vector<Index>& rows, Rng& rng);
 
-    /// One block of rows: its inputs and targets, and the kernel's workspace.
+    /// One block of rows: its inputs and targets, and the network's workspace (in the
+    /// precision of the training: the other's matrices stay empty).
     struct Block
     {
         Mat inputs, targets, out;
         nn::MlpKernel::Workspace ws;
+        MatF inputs_f, targets_f, out_f;
+        nn::SinglePrecisionMlp::Workspace ws_f;
     };
+    /// The block's squared residual and its gradient (added to g), in double or in float.
+    double block_loss(Block& b, Vec& g);
+    double block_loss_single(Block& b, Vec& g);
 
     const Mat& m_data;
     CnfMatchingParams m_params;
     nn::MlpKernel m_kernel;
+    nn::SinglePrecisionMlp m_single;
     Index m_rows = 0;
     std::vector<Block> m_blocks;
     nn::BatchEvaluator m_eval;

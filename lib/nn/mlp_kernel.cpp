@@ -16,62 +16,104 @@ constexpr double inv_sqrt2pi = 0.39894228040143267794; // 1/sqrt(2 pi)
 
 } // namespace
 
-void activation_values(Activation act, const Mat& Z, Mat& A)
+namespace {
+
+template <class M>
+void tanh_of(const M& Z, M& A)
 {
-    switch (act) {
-    case Activation::Tanh:
-        ad::tanh_values(Z, A);
-        return;
-    case Activation::Sin:
-        A = Z.array().sin();
-        return;
-    case Activation::Sigmoid:
-        ad::sigmoid_values(Z, A);
-        return;
-    default: {
-        Mat D;
-        activation_and_derivative(act, Z, A, D);
-        return;
-    }
-    }
+    A.resize(Z.rows(), Z.cols());
+    ad::tanh_values(Z.size(), Z.data(), A.data());
 }
 
-void activation_and_derivative(Activation act, const Mat& Z, Mat& A, Mat& D)
+template <class M>
+void sigmoid_of(const M& Z, M& S)
 {
+    using Scalar = typename M::Scalar;
+    S = (Scalar(1) / (Scalar(1) + (-Z.array()).exp())).matrix();
+}
+
+template <class M>
+void activation_and_derivative_of(Activation act, const M& Z, M& A, M& D)
+{
+    using Scalar = typename M::Scalar;
+    const Scalar one(1);
     switch (act) {
     case Activation::Tanh:
-        ad::tanh_values(Z, A);
-        D = 1.0 - A.array().square();
+        tanh_of(Z, A);
+        D = one - A.array().square();
         return;
     case Activation::Sin:
         A = Z.array().sin();
         D = Z.array().cos();
         return;
     case Activation::Sigmoid:
-        ad::sigmoid_values(Z, A);
-        D = A.array() * (1.0 - A.array());
+        sigmoid_of(Z, A);
+        D = A.array() * (one - A.array());
         return;
     case Activation::Softplus: // log(1 + e^z) = max(z, 0) + log1p(e^-|z|); derivative sigmoid
-        A = Z.array().max(0.0) + (-Z.array().abs()).exp().log1p();
-        ad::sigmoid_values(Z, D);
+        A = Z.array().max(Scalar(0)) + (-Z.array().abs()).exp().log1p();
+        sigmoid_of(Z, D);
         return;
     case Activation::Silu: // z s, derivative s (1 + z (1 - s))
-        ad::sigmoid_values(Z, D);
+        sigmoid_of(Z, D);
         A = Z.array() * D.array();
-        D = D.array() * (1.0 + Z.array() * (1.0 - D.array()));
+        D = D.array() * (one + Z.array() * (one - D.array()));
         return;
     case Activation::Gelu: // z Phi(z), derivative Phi + z phi
         A = Z;
         D = Z;
         for (Index j = 0; j < Z.cols(); ++j)
             for (Index i = 0; i < Z.rows(); ++i) {
-                const double z = Z(i, j);
-                const double Phi = 0.5 * std::erfc(-z * inv_sqrt2);
+                const Scalar z = Z(i, j);
+                const Scalar Phi = Scalar(0.5) * std::erfc(-z * Scalar(inv_sqrt2));
                 A(i, j) = z * Phi;
-                D(i, j) = Phi + z * inv_sqrt2pi * std::exp(-0.5 * z * z);
+                D(i, j) = Phi + z * Scalar(inv_sqrt2pi) * std::exp(Scalar(-0.5) * z * z);
             }
         return;
     }
+}
+
+template <class M>
+void activation_values_of(Activation act, const M& Z, M& A)
+{
+    switch (act) {
+    case Activation::Tanh:
+        tanh_of(Z, A);
+        return;
+    case Activation::Sin:
+        A = Z.array().sin();
+        return;
+    case Activation::Sigmoid:
+        sigmoid_of(Z, A);
+        return;
+    default: {
+        M D;
+        activation_and_derivative_of(act, Z, A, D);
+        return;
+    }
+    }
+}
+
+} // namespace
+
+void activation_values(Activation act, const Mat& Z, Mat& A)
+{
+    activation_values_of(act, Z, A);
+}
+
+void activation_values(Activation act, const MatF& Z, MatF& A)
+{
+    activation_values_of(act, Z, A);
+}
+
+void activation_and_derivative(Activation act, const Mat& Z, Mat& A, Mat& D)
+{
+    activation_and_derivative_of(act, Z, A, D);
+}
+
+void activation_and_derivative(Activation act, const MatF& Z, MatF& A, MatF& D)
+{
+    activation_and_derivative_of(act, Z, A, D);
 }
 
 void activation_second_derivative(Activation act, const Mat& Z, const Mat& A, const Mat& D,

@@ -52,10 +52,13 @@ private:
     std::vector<Eigen::RowVectorXd> m_b;
 };
 
-/// A = act(Z), entry by entry (tanh through the vectorised exp).
+/// A = act(Z), entry by entry (tanh from ad::tanh_values), in double or in float
+/// (nn::SinglePrecisionMlp).
 void activation_values(Activation act, const Mat& Z, Mat& A);
+void activation_values(Activation act, const MatF& Z, MatF& A);
 /// A = act(Z) and D = act'(Z), entry by entry.
 void activation_and_derivative(Activation act, const Mat& Z, Mat& A, Mat& D);
+void activation_and_derivative(Activation act, const MatF& Z, MatF& A, MatF& D);
 /// D2 = act''(Z) from Z, A = act(Z) and D = act'(Z).
 void activation_second_derivative(Activation act, const Mat& Z, const Mat& A, const Mat& D,
                                   Mat& D2);

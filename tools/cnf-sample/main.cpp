@@ -98,6 +98,9 @@ cxxopts::Options train_options()
          cxxopts::value<std::string>()->default_value("straight"), "PATH")
         ("batch", "Points per optimiser step, drawn with replacement.",
          cxxopts::value<std::string>()->default_value("256"), "B")
+        ("precision", "fm: arithmetic of the network and its gradient, double or single "
+                      "(float, as PyTorch's float32; the parameters and Adam stay in double).",
+         cxxopts::value<std::string>()->default_value("double"), "P")
         ("trace", "mle: the divergence, exact (d tangent passes) or hutchinson (one random "
                   "probe per point, fixed for the solve).",
          cxxopts::value<std::string>()->default_value("exact"), "KIND")
@@ -240,6 +243,10 @@ int train_main(int argc, char** argv)
         l.threads = cl.common.threads;
         job.matching.path = models::parse_matching_path(args["fm-path"].as<std::string>());
         job.matching.batch = batch;
+        job.matching.precision = nn::parse_precision(args["precision"].as<std::string>());
+        if (job.objective == models::CnfObjective::mle &&
+            job.matching.precision != nn::Precision::double_precision)
+            throw UsageError("--precision single is for --objective fm; mle trains in double");
         job.matching.threads = cl.common.threads;
         job.training = nn::training_params(cl, "cnf-sample train");
         job.resumed = cl.resumed;
@@ -257,7 +264,7 @@ int sample_main(int argc, char** argv)
         job.count = io::integer_option(args, "count");
         job.solver = solver_settings(args);
         job.path = args.count("path") > 0;
-        job.precision = models::parse_precision(args["precision"].as<std::string>());
+        job.precision = nn::parse_precision(args["precision"].as<std::string>());
         job.common = io::common_options(args, "cnf-sample sample", argc, argv);
         models::write_samples(job);
     });
