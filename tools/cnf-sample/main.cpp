@@ -30,6 +30,13 @@ const char* const overview =
     "  cnf-sample train --data data.csv -o cnf.json\n"
     "  cnf-sample sample --model cnf.json -n 2000 | cnf-sample distance --data data.csv\n";
 
+/// --model, read by sample and logp.
+void add_model_option(cxxopts::Options& opts, const std::string& group)
+{
+    opts.add_options(group)("model", "The cnf-sample model ('-': standard input).",
+                            cxxopts::value<std::string>(), "MODEL.json");
+}
+
 /// The solver options of train, sample and logp.
 void add_solver_options(cxxopts::Options& opts, const std::string& group, const char* method,
                         const char* steps, const char* tol, const std::string& purpose)
@@ -127,9 +134,8 @@ cxxopts::Options sample_options()
     opts.custom_help("--model MODEL.json -n N [OPTION...]");
     io::add_common_options(opts);
     // clang-format off
+    add_model_option(opts, "Sampling");
     opts.add_options("Sampling")
-        ("model", "The cnf-sample model ('-': standard input).", cxxopts::value<std::string>(),
-         "MODEL.json")
         ("n,count", "Number of samples.", cxxopts::value<std::string>()->default_value("1000"),
          "N")
         ("path", "Write the flow at every step (dopri5: at --steps equal intervals).")
@@ -150,9 +156,8 @@ cxxopts::Options logp_options()
     opts.custom_help("--model MODEL.json [OPTION...] < points.csv");
     io::add_common_options(opts);
     // clang-format off
+    add_model_option(opts, "Log-density");
     opts.add_options("Log-density")
-        ("model", "The cnf-sample model ('-': standard input).", cxxopts::value<std::string>(),
-         "MODEL.json")
         ("trace", "exact or hutchinson (an unbiased estimate, one probe per point from --seed).",
          cxxopts::value<std::string>()->default_value("exact"), "KIND")
         ("probe", "hutchinson: rademacher or gaussian probes.",
