@@ -14,10 +14,6 @@ namespace {
 constexpr double inv_sqrt2 = 0.70710678118654752440;   // 1/sqrt(2)
 constexpr double inv_sqrt2pi = 0.39894228040143267794; // 1/sqrt(2 pi)
 
-} // namespace
-
-namespace {
-
 template <class M>
 void tanh_of(const M& Z, M& A)
 {
