@@ -21,7 +21,9 @@
 #            iteration, flowkit --threads 2 and 1; PyTorch's divergence by one autograd.grad per
 #            dimension (create_graph=True). Check: the mle loss at the initial weights on the
 #            first 1000 data points, mean of -logp from `cnf-sample logp --method rk4 --steps 10`
-#            against PyTorch's float64, within 1e-8. (No speed target in the issue: information.)
+#            against PyTorch's float64, within 1e-8. In double and with --precision single (the
+#            network, its divergence and their gradients in float). (No speed target in the
+#            issue: information.)
 # PyTorch runs float32 and float64 with torch.set_num_threads for each count in TORCH_THREADS
 # (default "2 1"; QUICK: "1"); the reference is the faster float32 run; ratio = reference /
 # flowkit. Each PyTorch run stops after TORCH_BUDGET seconds (default 30; sampling a third of
@@ -95,6 +97,8 @@ read -r fk_fms1 _ <<< "$(flowkit_train 1 "$ITERS" "$work/fms1.json" "$win_fm" "$
 mle_opts=(--objective mle --trace exact --method rk4 --steps 10)
 read -r fk_mle2 fk_mle_loss <<< "$(flowkit_train 2 "$ITERS_MLE" "$work/mle.json" "$win_mle" "${mle_opts[@]}")"
 read -r fk_mle1 _ <<< "$(flowkit_train 1 "$ITERS_MLE" "$work/mle1.json" "$win_mle" "${mle_opts[@]}")"
+read -r fk_mles2 fk_mles_loss <<< "$(flowkit_train 2 "$ITERS_MLE" "$work/mles.json" "$win_mle" "${mle_opts[@]}" "${single[@]}")"
+read -r fk_mles1 _ <<< "$(flowkit_train 1 "$ITERS_MLE" "$work/mles1.json" "$win_mle" "${mle_opts[@]}" "${single[@]}")"
 
 # 3. flowkit sampling: the noise and the solve as its --stats summary times them ("2000 samples
 #    (rk4, 20 steps) in 0.0385 s"), and the whole process with -n 0 (start-up, reading the model).
@@ -176,6 +180,8 @@ rows=(
     "sample -n 0 (process start)|$fk_start|-|-|-|-|"
     "mle $ITERS_MLE it., flowkit 2 thr.|$fk_mle2|mle|-|$fk_mle_loss|${best_loss[mle_float32]:--}|logp $logp_diff $ok_logp"
     "mle $ITERS_MLE it., flowkit 1 thr.|$fk_mle1|mle|-|$fk_mle_loss|${best_loss[mle_float32]:--}|"
+    "mle single, 2 thr.|$fk_mles2|mle|-|$fk_mles_loss|${best_loss[mle_float32]:--}|"
+    "mle single, 1 thr.|$fk_mles1|mle|-|$fk_mles_loss|${best_loss[mle_float32]:--}|"
 )
 printf '%-32s %10s %14s %14s %7s %6s %10s %10s  %s\n' row 'flowkit s' 'PyT fp32 s' 'PyT fp64 s' ratio \
     target 'loss fk' 'loss PyT' checks

@@ -10,6 +10,7 @@ using Vec = Eigen::VectorXd;
 /// Single precision, for the network evaluations where float's 1e-7 is enough
 /// (nn::SinglePrecisionMlp).
 using MatF = Eigen::MatrixXf;
+using VecF = Eigen::VectorXf;
 using Index = Eigen::Index;
 /// Row by row: a network's weights in its parameter vector, a table's values as read.
 using RowMajorMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;

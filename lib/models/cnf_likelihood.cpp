@@ -29,6 +29,8 @@ CnfLikelihoodLoss::CnfLikelihoodLoss(const CnfArchitecture& arch, const Mat& dat
     require_option(m_params.batch >= 1, "--batch", ">= 1", double(m_params.batch));
     if (data.cols() != arch.dim() || data.rows() == 0)
         throw std::invalid_argument("CnfLikelihoodLoss: no data, or not of the model's dimension");
+    if (m_params.precision == nn::Precision::single_precision)
+        m_field.use_single_precision();
     Rng rng(0);
     shuffle(rng, 0);
 }

@@ -10,6 +10,7 @@
 #include "models/cnf_model.hpp"
 #include "nn/batch.hpp"
 #include "nn/objective.hpp"
+#include "nn/single_precision_mlp.hpp"
 #include "ode/sensitivity.hpp"
 
 #include <memory>
@@ -25,6 +26,7 @@ struct CnfLikelihoodParams
     TraceEstimator trace = TraceEstimator::exact;
     ProbeDistribution probe = ProbeDistribution::rademacher;
     Index batch = 256; ///< points per optimiser step, drawn with replacement
+    nn::Precision precision = nn::Precision::double_precision; ///< of the network's evaluations
     int threads = 1;
 };
 

@@ -88,11 +88,63 @@ Vec standard_normal_log_density(const Mat& z)
     return -0.5 * (z.rowwise().squaredNorm().array() + double(z.cols()) * log_2pi);
 }
 
+namespace {
+
+/// One precision's matrices of a CnfDensityField evaluation.
+template <class Scalar>
+struct DensityScratch
+{
+    using Div = nn::BasicMlpDivergence<Scalar>;
+    typename Div::Workspace ws;
+    typename Div::MatS U, probes, out, ubar;
+    typename Div::VecS div, divbar, w;
+};
+
+/// The network's input [x, t] and probes from the state x, then N and div; f = [F, div, 0] when
+/// f is not null.
+template <class Scalar>
+void density_forward(const nn::BasicMlpDivergence<Scalar>& divergence, bool probed,
+                     const Vec& t, const Mat& x, DensityScratch<Scalar>& s, Mat* f)
+{
+    const Index n = x.rows(), d = divergence.dim();
+    s.U.resize(n, d + 1);
+    s.U.leftCols(d) = x.leftCols(d).template cast<Scalar>();
+    s.U.col(d) = t.template cast<Scalar>();
+    if (probed)
+        s.probes = x.rightCols(d).template cast<Scalar>();
+    divergence.forward(s.U, probed ? &s.probes : nullptr, s.ws, s.out, s.div);
+    if (f) {
+        f->setZero(n, x.cols());
+        f->leftCols(d) = s.out.template cast<double>();
+        f->col(d) = s.div.template cast<double>();
+    }
+}
+
+/// CnfDensityField::vjp_params in one precision.
+template <class Scalar>
+void density_vjp(const nn::BasicMlpDivergence<Scalar>& divergence, bool probed, const Vec& t,
+                 const Mat& x, const Mat& a, const Vec* w, Mat* f, Mat& xbar,
+                 Eigen::Ref<Vec> grad, DensityScratch<Scalar>& s)
+{
+    const Index d = divergence.dim();
+    density_forward(divergence, probed, t, x, s, f);
+    s.out = a.leftCols(d).template cast<Scalar>();
+    s.divbar = a.col(d).template cast<Scalar>();
+    if (w)
+        s.w = w->template cast<Scalar>();
+    divergence.backward(s.out, s.divbar, w ? &s.w : nullptr, s.ws, &s.ubar, grad);
+    xbar.setZero(x.rows(), x.cols());
+    xbar.leftCols(d) = s.ubar.leftCols(d).template cast<double>();
+}
+
+} // namespace
+
 struct CnfDensityField::Scratch
 {
-    nn::MlpDivergence::Workspace ws;
-    Mat U, probes, out, ubar, v, dout;
-    Vec div, divbar, ddiv;
+    DensityScratch<double> in_double;
+    DensityScratch<float> in_single;
+    Mat v, dout;
+    Vec ddiv;
 };
 
 CnfDensityField::Scratch& CnfDensityField::scratch()
@@ -112,6 +164,18 @@ CnfDensityField::CnfDensityField(const CnfArchitecture& arch, const Vec& theta,
             m_names.push_back("probe" + std::to_string(k));
 }
 
+void CnfDensityField::set_params(const Vec& theta)
+{
+    m_kernel.set_params(theta);
+    if (m_single)
+        m_single->read_weights();
+}
+
+void CnfDensityField::use_single_precision()
+{
+    m_single.emplace(m_kernel);
+}
+
 nlohmann::ordered_json CnfDensityField::describe() const
 {
     nlohmann::ordered_json j;
@@ -120,36 +184,24 @@ nlohmann::ordered_json CnfDensityField::describe() const
     return j;
 }
 
-void CnfDensityField::forward(const Vec& t, const Mat& x, Scratch& s, Mat* f) const
-{
-    const Index n = x.rows(), d = data_dim();
-    s.U.resize(n, d + 1);
-    s.U.leftCols(d) = x.leftCols(d);
-    s.U.col(d) = t;
-    const bool probed = m_trace == TraceEstimator::hutchinson;
-    if (probed)
-        s.probes = x.rightCols(d);
-    m_divergence.forward(s.U, probed ? &s.probes : nullptr, s.ws, s.out, s.div);
-    if (f) {
-        f->setZero(n, x.cols());
-        f->leftCols(d) = s.out;
-        f->col(d) = s.div;
-    }
-}
-
 void CnfDensityField::rhs(const Vec& t, const Mat& x, Mat& f) const
 {
-    forward(t, x, scratch(), &f);
+    const bool probed = m_trace == TraceEstimator::hutchinson;
+    if (m_single)
+        density_forward(*m_single, probed, t, x, scratch().in_single, &f);
+    else
+        density_forward(m_divergence, probed, t, x, scratch().in_double, &f);
 }
 
 void CnfDensityField::jvp(const Vec& t, const Mat& x, const Mat& v, Mat& out) const
 {
     Scratch& s = scratch();
     const Index d = data_dim();
-    forward(t, x, s, nullptr);
+    density_forward(m_divergence, m_trace == TraceEstimator::hutchinson, t, x, s.in_double,
+                    nullptr);
     s.v.setZero(x.rows(), d + 1);
     s.v.leftCols(d) = v.leftCols(d);
-    m_divergence.tangent(s.v, s.ws, s.dout, s.ddiv);
+    m_divergence.tangent(s.v, s.in_double.ws, s.dout, s.ddiv);
     out.setZero(x.rows(), x.cols());
     out.leftCols(d) = s.dout;
     out.col(d) = s.ddiv;
@@ -164,14 +216,11 @@ void CnfDensityField::vjp(const Vec& t, const Mat& x, const Mat& a, Mat& out) co
 void CnfDensityField::vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec* w, Mat* f,
                                  Mat& xbar, Eigen::Ref<Vec> grad) const
 {
-    Scratch& s = scratch();
-    const Index d = data_dim();
-    forward(t, x, s, f);
-    s.out = a.leftCols(d);
-    s.divbar = a.col(d);
-    m_divergence.backward(s.out, s.divbar, w, s.ws, &s.ubar, grad);
-    xbar.setZero(x.rows(), x.cols());
-    xbar.leftCols(d) = s.ubar.leftCols(d);
+    const bool probed = m_trace == TraceEstimator::hutchinson;
+    if (m_single)
+        density_vjp(*m_single, probed, t, x, a, w, f, xbar, grad, scratch().in_single);
+    else
+        density_vjp(m_divergence, probed, t, x, a, w, f, xbar, grad, scratch().in_double);
 }
 
 } // namespace flowkit::models

@@ -15,6 +15,7 @@
 #include "nn/mlp_kernel.hpp"
 #include "ode/parametric_system.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,10 @@ public:
     CnfDensityField(const CnfDensityField&) = delete;
     CnfDensityField& operator=(const CnfDensityField&) = delete;
 
-    void set_params(const Vec& theta) { m_kernel.set_params(theta); }
+    void set_params(const Vec& theta);
+    /// From now on rhs() and the VJPs compute the network, its divergence and their gradients
+    /// in float (nn::SinglePrecisionMlpDivergence); the state and jvp() stay in double.
+    void use_single_precision();
     TraceEstimator trace() const { return m_trace; }
     /// The data's dimension d (the ODE has d + 1, or 2 d + 1 with probes).
     Index data_dim() const { return m_divergence.dim(); }
@@ -91,12 +95,11 @@ public:
 private:
     struct Scratch;
     static Scratch& scratch();
-    /// The forward pass at (t, x) into s; f = [F, div, 0] when f is not null.
-    void forward(const Vec& t, const Mat& x, Scratch& s, Mat* f) const;
 
     TraceEstimator m_trace;
     nn::MlpKernel m_kernel;
-    nn::MlpDivergence m_divergence; // reads m_kernel's weights
+    nn::MlpDivergence m_divergence;                        // reads m_kernel's weights
+    std::optional<nn::SinglePrecisionMlpDivergence> m_single; // when set, rhs()'s and the VJPs
 };
 
 } // namespace flowkit::models

@@ -18,38 +18,54 @@
 
 namespace flowkit::nn {
 
-class MlpDivergence
+/// In double (MlpDivergence) or in float (SinglePrecisionMlpDivergence: the weights rounded to
+/// float, the parameter gradient summed in float per product and added to the double gradient).
+template <class Scalar>
+class BasicMlpDivergence
 {
 public:
+    using MatS = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    using VecS = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
+
     /// What forward() leaves for backward() and tangent(); one per thread, reused.
     struct Workspace
     {
-        std::vector<Mat> Z, A, D, D2;           // hidden layer l: Z_l, act, act', act''
-        std::vector<Mat> V;                     // probe k (n x d)
-        std::vector<std::vector<Mat>> S, T;     // probe k, hidden layer l
-        std::vector<Mat> Dbar;                  // hidden layer l
-        Mat delta, next, weighted, outer;
-        const Mat* U = nullptr;
+        std::vector<MatS> Z, A, D, D2;           // hidden layer l: Z_l, act, act', act''
+        std::vector<MatS> V;                     // probe k (n x d)
+        std::vector<std::vector<MatS>> S, T;     // probe k, hidden layer l
+        std::vector<MatS> Dbar;                  // hidden layer l
+        MatS delta, next, weighted, outer;
+        const MatS* U = nullptr;
     };
 
     /// The network must have input_dim() >= output_dim() = d; it is kept by reference.
-    explicit MlpDivergence(const MlpKernel& kernel);
+    explicit BasicMlpDivergence(const MlpKernel& kernel);
+    /// After kernel.set_params(): in float, round the new weights (double reads the kernel's).
+    void read_weights();
 
     Index dim() const { return m_d; }
     /// out = N(U) (n x d) and div (n) from the probes: the unit vectors when probes is null,
     /// else the rows of *probes (n x d, one probe per row). U must stay alive until backward().
-    void forward(const Mat& U, const Mat* probes, Workspace& ws, Mat& out, Vec& div) const;
+    void forward(const MatS& U, const MatS* probes, Workspace& ws, MatS& out, VecS& div) const;
     /// After forward(U): ubar = (dN/dU)^T outbar + (d div/dU)^T divbar row by row (skipped
     /// when null; the probes are held fixed) and grad += sum_i w_i [(dN/dtheta)^T outbar_i +
     /// (d div/dtheta)^T divbar_i] (every w_i = 1 when w is null; skipped when grad is empty).
-    void backward(const Mat& outbar, const Vec& divbar, const Vec* w, Workspace& ws, Mat* ubar,
-                  Eigen::Ref<Vec> grad) const;
+    void backward(const MatS& outbar, const VecS& divbar, const VecS* w, Workspace& ws,
+                  MatS* ubar, Eigen::Ref<Vec> grad) const;
     /// After forward(U): out = (dN/dU) V and ddiv = (d div/dU) V row by row (V: n x input_dim).
-    void tangent(const Mat& V, Workspace& ws, Mat& out, Vec& ddiv) const;
+    void tangent(const MatS& V, Workspace& ws, MatS& out, VecS& ddiv) const;
 
 private:
+    const MatS& weight(Index l) const;
+    const Eigen::Matrix<Scalar, 1, Eigen::Dynamic>& bias(Index l) const;
+
     const MlpKernel& m_kernel;
-    Index m_d, m_hidden; // outputs (= probed inputs), hidden layers
+    Index m_d, m_hidden;                                    // outputs (= probed inputs), hidden layers
+    std::vector<MatS> m_W;                                  // float: the rounded weights
+    std::vector<Eigen::Matrix<Scalar, 1, Eigen::Dynamic>> m_b;
 };
+
+using MlpDivergence = BasicMlpDivergence<double>;
+using SinglePrecisionMlpDivergence = BasicMlpDivergence<float>;
 
 } // namespace flowkit::nn

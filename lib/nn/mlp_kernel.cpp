@@ -90,6 +90,37 @@ void activation_values_of(Activation act, const M& Z, M& A)
     }
 }
 
+template <class M>
+void activation_second_derivative_of(Activation act, const M& Z, const M& A, const M& D, M& D2)
+{
+    using Scalar = typename M::Scalar;
+    const Scalar one(1), two(2);
+    switch (act) {
+    case Activation::Tanh: // (1 - t^2)' = -2 t (1 - t^2)
+        D2 = -two * A.array() * D.array();
+        return;
+    case Activation::Sin:
+        D2 = -A;
+        return;
+    case Activation::Sigmoid: // (s (1 - s))' = s (1 - s)(1 - 2 s)
+        D2 = D.array() * (one - two * A.array());
+        return;
+    case Activation::Softplus: // the derivative is the sigmoid s; s' = s (1 - s)
+        D2 = D.array() * (one - D.array());
+        return;
+    case Activation::Silu: { // (s + z s (1 - s))' = s (1 - s)(2 + z (1 - 2 s))
+        M s;
+        sigmoid_of(Z, s);
+        D2 = s.array() * (one - s.array()) * (two + Z.array() * (one - two * s.array()));
+        return;
+    }
+    case Activation::Gelu: // (Phi + z phi)' = (2 - z^2) phi
+        D2 = (two - Z.array().square()) * Scalar(inv_sqrt2pi) *
+             (Scalar(-0.5) * Z.array().square()).exp();
+        return;
+    }
+}
+
 } // namespace
 
 void activation_values(Activation act, const Mat& Z, Mat& A)
@@ -115,29 +146,13 @@ void activation_and_derivative(Activation act, const MatF& Z, MatF& A, MatF& D)
 void activation_second_derivative(Activation act, const Mat& Z, const Mat& A, const Mat& D,
                                   Mat& D2)
 {
-    switch (act) {
-    case Activation::Tanh: // (1 - t^2)' = -2 t (1 - t^2)
-        D2 = -2.0 * A.array() * D.array();
-        return;
-    case Activation::Sin:
-        D2 = -A;
-        return;
-    case Activation::Sigmoid: // (s (1 - s))' = s (1 - s)(1 - 2 s)
-        D2 = D.array() * (1.0 - 2.0 * A.array());
-        return;
-    case Activation::Softplus: // the derivative is the sigmoid s; s' = s (1 - s)
-        D2 = D.array() * (1.0 - D.array());
-        return;
-    case Activation::Silu: { // (s + z s (1 - s))' = s (1 - s)(2 + z (1 - 2 s))
-        Mat s;
-        ad::sigmoid_values(Z, s);
-        D2 = s.array() * (1.0 - s.array()) * (2.0 + Z.array() * (1.0 - 2.0 * s.array()));
-        return;
-    }
-    case Activation::Gelu: // (Phi + z phi)' = (2 - z^2) phi
-        D2 = (2.0 - Z.array().square()) * inv_sqrt2pi * (-0.5 * Z.array().square()).exp();
-        return;
-    }
+    activation_second_derivative_of(act, Z, A, D, D2);
+}
+
+void activation_second_derivative(Activation act, const MatF& Z, const MatF& A, const MatF& D,
+                                  MatF& D2)
+{
+    activation_second_derivative_of(act, Z, A, D, D2);
 }
 
 MlpKernel::MlpKernel(const Mlp& net, const Vec& theta) : m_net(net)

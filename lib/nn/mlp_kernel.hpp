@@ -62,5 +62,7 @@ void activation_and_derivative(Activation act, const MatF& Z, MatF& A, MatF& D);
 /// D2 = act''(Z) from Z, A = act(Z) and D = act'(Z).
 void activation_second_derivative(Activation act, const Mat& Z, const Mat& A, const Mat& D,
                                   Mat& D2);
+void activation_second_derivative(Activation act, const MatF& Z, const MatF& A, const MatF& D,
+                                  MatF& D2);
 
 } // namespace flowkit::nn

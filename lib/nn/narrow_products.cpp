@@ -79,4 +79,25 @@ void add_outer(const Mat& delta1, const Mat& in1, const Mat& delta2, const Mat& 
                                 columns(delta2), columns(in2), G.data(), G.outerStride());
 }
 
+void affine(const MatF& in, const MatF& W, const Eigen::RowVectorXf& b, MatF& out)
+{
+    out.noalias() = in * W.transpose();
+    out.rowwise() += b;
+}
+
+void times_transpose(const MatF& in, const MatF& W, MatF& out)
+{
+    out.noalias() = in * W.leftCols(in.cols()).transpose();
+}
+
+void back_through(const MatF& delta, const MatF& W, MatF& out)
+{
+    out.noalias() = delta * W;
+}
+
+void add_outer(const MatF& delta, const MatF& in, Eigen::Ref<RowMajorMat> G)
+{
+    G += (delta.transpose() * in).cast<double>();
+}
+
 } // namespace flowkit::nn

@@ -22,4 +22,11 @@ void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G);
 void add_outer(const Mat& delta1, const Mat& in1, const Mat& delta2, const Mat& in2,
                Eigen::Ref<RowMajorMat> G);
 
+/// The same products in float (nn::SinglePrecisionMlpDivergence), through Eigen's product; a
+/// weight gradient is summed in float and added to the double G.
+void affine(const MatF& in, const MatF& W, const Eigen::RowVectorXf& b, MatF& out);
+void times_transpose(const MatF& in, const MatF& W, MatF& out);
+void back_through(const MatF& delta, const MatF& W, MatF& out);
+void add_outer(const MatF& delta, const MatF& in, Eigen::Ref<RowMajorMat> G);
+
 } // namespace flowkit::nn

@@ -146,6 +146,68 @@ TEST_CASE("MlpDivergence: weight, input and tangent derivatives match central di
         }
 }
 
+TEST_CASE("SinglePrecisionMlpDivergence: its values and derivatives are double's to float "
+          "accuracy, and its gradient matches central differences")
+{
+    // 40 rows (not a multiple of a vector), exact and probed, every activation: N, div, the
+    // input and weight gradients and the tangent against MlpDivergence (itself checked by
+    // differences above), and the weight gradient against central differences of double's loss.
+    const Index d = 2, n = 40;
+    for (bool probed : {false, true})
+        for (nn::Activation act :
+             {nn::Activation::Tanh, nn::Activation::Sin, nn::Activation::Sigmoid,
+              nn::Activation::Softplus, nn::Activation::Silu, nn::Activation::Gelu}) {
+            CAPTURE(probed);
+            CAPTURE(nn::activation_name(act));
+            const nn::Mlp net({d + 1, 9, 7, d}, act);
+            const Vec theta = random_params(net, 9);
+            Rng rng(10);
+            const Mat U = random_mat(rng, n, d + 1), P = random_mat(rng, n, d);
+            const Mat outbar = random_mat(rng, n, d), V = random_mat(rng, n, d + 1);
+            const Vec divbar = random_mat(rng, n, 1), w = random_mat(rng, n, 1);
+            const nn::MlpKernel kernel(net, theta);
+
+            const nn::MlpDivergence div(kernel);
+            nn::MlpDivergence::Workspace ws;
+            Mat out, ubar, dout;
+            Vec dv, ddiv, grad = Vec::Zero(net.num_params());
+            div.forward(U, probed ? &P : nullptr, ws, out, dv);
+            div.backward(outbar, divbar, &w, ws, &ubar, grad);
+            div.tangent(V, ws, dout, ddiv);
+
+            const nn::SinglePrecisionMlpDivergence single(kernel);
+            nn::SinglePrecisionMlpDivergence::Workspace sws;
+            const MatF Uf = U.cast<float>(), Pf = P.cast<float>(), Vf = V.cast<float>();
+            const VecF wf = w.cast<float>();
+            MatF out_f, ubar_f, dout_f;
+            VecF dv_f, ddiv_f;
+            Vec grad_f = Vec::Zero(net.num_params());
+            single.forward(Uf, probed ? &Pf : nullptr, sws, out_f, dv_f);
+            single.backward(outbar.cast<float>(), divbar.cast<float>(), &wf, sws, &ubar_f,
+                            grad_f);
+            single.tangent(Vf, sws, dout_f, ddiv_f);
+            // float rounding through two hidden layers: measured below 1e-6 relative
+            CHECK(rel_diff(out_f.cast<double>(), out) < 1e-5);
+            CHECK(rel_diff(dv_f.cast<double>(), dv) < 1e-5);
+            CHECK(rel_diff(ubar_f.cast<double>(), ubar) < 1e-5);
+            CHECK(rel_diff(grad_f, grad) < 1e-5);
+            CHECK(rel_diff(dout_f.cast<double>(), dout) < 1e-5);
+            CHECK(rel_diff(ddiv_f.cast<double>(), ddiv) < 1e-5);
+            CHECK(grad_f != grad); // the float path ran
+
+            const auto loss = [&](const Vec& th) {
+                const nn::MlpKernel k(net, th);
+                const nn::MlpDivergence dvg(k);
+                nn::MlpDivergence::Workspace w2;
+                Mat o;
+                Vec dd;
+                dvg.forward(U, probed ? &P : nullptr, w2, o, dd);
+                return w.dot(outbar.cwiseProduct(o).rowwise().sum() + divbar.cwiseProduct(dd));
+            };
+            CHECK(rel_diff(grad_f, central_gradient(loss, theta, 1e-6)) < 1e-5);
+        }
+}
+
 TEST_CASE("MlpDivergence: a linear network's divergence is the trace of its weights")
 {
     const nn::Mlp net({3, 2}, nn::Activation::Tanh);
@@ -365,6 +427,43 @@ TEST_CASE("CNF flow matching in single precision: the loss and gradient of doubl
     CHECK(loss_s != loss_d);
     CHECK(std::abs(loss_s - loss_d) < 1e-6 * loss_d);
     CHECK(rel_diff(grad_s, grad_d) < 1e-5);
+}
+
+TEST_CASE("CNF maximum likelihood in single precision: the loss and gradient of double's to "
+          "float accuracy")
+{
+    // Backprop through rk4 (exact and Hutchinson) and the adjoint through dopri5: the same batch
+    // and probes in both precisions; only the network's arithmetic differs.
+    const models::CnfArchitecture arch = small_arch();
+    const Vec theta = random_params(arch.network(), 21);
+    Rng rng(22);
+    const Mat data = random_mat(rng, 40, 2);
+    for (auto trace : {models::TraceEstimator::exact, models::TraceEstimator::hutchinson})
+        for (auto grad_method : {ode::GradientMethod::backprop, ode::GradientMethod::adjoint}) {
+            CAPTURE(int(trace));
+            CAPTURE(int(grad_method));
+            models::CnfLikelihoodParams p;
+            p.trace = trace;
+            p.gradient = grad_method;
+            p.solver.method = grad_method == ode::GradientMethod::adjoint ? "dopri5" : "rk4";
+            p.solver.steps_per_interval = 6;
+            p.solver.rtol = p.solver.atol = 1e-6;
+            p.adjoint = p.solver;
+            p.batch = 150; // two blocks
+            p.threads = 2;
+            models::CnfLikelihoodLoss in_double(arch, data, p);
+            p.precision = nn::Precision::single_precision;
+            models::CnfLikelihoodLoss in_single(arch, data, p);
+            Rng draw_d(23), draw_s(23);
+            in_double.shuffle(draw_d, 1);
+            in_single.shuffle(draw_s, 1);
+            Vec grad_d, grad_s;
+            const double loss_d = in_double.evaluate_with_gradient(theta, grad_d);
+            const double loss_s = in_single.evaluate_with_gradient(theta, grad_s);
+            CHECK(loss_s != loss_d);
+            CHECK(std::abs(loss_s - loss_d) < 1e-6 * std::abs(loss_d));
+            CHECK(rel_diff(grad_s, grad_d) < 1e-5);
+        }
 }
 
 TEST_CASE("CNF log-density of an untrained flow integrates to 1")

@@ -105,8 +105,9 @@ cxxopts::Options train_options()
          cxxopts::value<std::string>()->default_value("straight"), "PATH")
         ("batch", "Points per optimiser step, drawn with replacement.",
          cxxopts::value<std::string>()->default_value("256"), "B")
-        ("precision", "fm: arithmetic of the network and its gradient, double or single "
-                      "(float, as PyTorch's float32; the parameters and Adam stay in double).",
+        ("precision", "Arithmetic of the network and its gradients (mle: and its divergence), "
+                      "double or single (float, as PyTorch's float32; the ODE state, the "
+                      "parameters and Adam stay in double).",
          cxxopts::value<std::string>()->default_value("double"), "P")
         ("trace", "mle: the divergence, exact (d tangent passes) or hutchinson (one random "
                   "probe per point, fixed for the solve).",
@@ -249,9 +250,7 @@ int train_main(int argc, char** argv)
         job.matching.path = models::parse_matching_path(args["fm-path"].as<std::string>());
         job.matching.batch = batch;
         job.matching.precision = nn::parse_precision(args["precision"].as<std::string>());
-        if (job.objective == models::CnfObjective::mle &&
-            job.matching.precision != nn::Precision::double_precision)
-            throw UsageError("--precision single is for --objective fm; mle trains in double");
+        l.precision = job.matching.precision;
         job.matching.threads = cl.common.threads;
         job.training = nn::training_params(cl, "cnf-sample train");
         job.resumed = cl.resumed;
