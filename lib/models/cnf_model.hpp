@@ -98,8 +98,8 @@ private:
 
     TraceEstimator m_trace;
     nn::MlpKernel m_kernel;
-    nn::MlpDivergence m_divergence;                        // reads m_kernel's weights
-    std::optional<nn::SinglePrecisionMlpDivergence> m_single; // when set, rhs()'s and the VJPs
+    nn::MlpDivergence m_divergence; // reads m_kernel's weights
+    std::optional<nn::SinglePrecisionMlpDivergence> m_single; // when set: rhs() and the VJPs
 };
 
 } // namespace flowkit::models

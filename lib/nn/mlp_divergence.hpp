@@ -8,7 +8,8 @@
 // per row (Hutchinson's estimator, unbiased when E[p p^T] = I). Each tangent pass runs
 // T_l = act'(Z_l) .* S_l, S_{l+1} = T_l W_{l+1}^T from S_1 = p W_1x^T; its reverse needs
 // act'' because the weight gradient of a divergence is a second derivative of the network.
-// Checked against the tape and finite differences in tests/unit/test_nn_mlp_divergence.cpp.
+// Checked against finite differences (the float version also against the double one) in
+// tests/unit/test_models_cnf.cpp.
 #pragma once
 
 #include "core/eigen.hpp"
@@ -30,10 +31,10 @@ public:
     /// What forward() leaves for backward() and tangent(); one per thread, reused.
     struct Workspace
     {
-        std::vector<MatS> Z, A, D, D2;           // hidden layer l: Z_l, act, act', act''
-        std::vector<MatS> V;                     // probe k (n x d)
-        std::vector<std::vector<MatS>> S, T;     // probe k, hidden layer l
-        std::vector<MatS> Dbar;                  // hidden layer l
+        std::vector<MatS> Z, A, D, D2;       // hidden layer l: Z_l, act, act', act''
+        std::vector<MatS> V;                 // probe k (n x d)
+        std::vector<std::vector<MatS>> S, T; // probe k, hidden layer l
+        std::vector<MatS> Dbar;              // hidden layer l
         MatS delta, next, weighted, outer;
         const MatS* U = nullptr;
     };
@@ -60,8 +61,9 @@ private:
     const Eigen::Matrix<Scalar, 1, Eigen::Dynamic>& bias(Index l) const;
 
     const MlpKernel& m_kernel;
-    Index m_d, m_hidden;                                    // outputs (= probed inputs), hidden layers
-    std::vector<MatS> m_W;                                  // float: the rounded weights
+    Index m_d, m_hidden; // outputs (= probed inputs), hidden layers
+    // In float, the kernel's weights rounded (double reads the kernel's).
+    std::vector<MatS> m_W;
     std::vector<Eigen::Matrix<Scalar, 1, Eigen::Dynamic>> m_b;
 };
 
