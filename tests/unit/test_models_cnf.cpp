@@ -3,7 +3,9 @@
 // field's Jacobian products; the log-density of a linear field against the closed-form Gaussian;
 // Hutchinson's estimate against the exact trace in expectation; the maximum-likelihood gradient
 // (backprop through rk4 and dopri5, the adjoint) and the flow-matching gradient against central
-// differences; the cosine path's velocity; the density of an untrained flow integrating to 1.
+// differences; the cosine path's velocity; the density of an untrained flow integrating to 1;
+// the single-precision divergence kernel and both training losses in single precision against
+// double and differences.
 #include "core/rng.hpp"
 #include "models/cnf_flow.hpp"
 #include "models/cnf_likelihood.hpp"
