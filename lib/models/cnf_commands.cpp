@@ -171,15 +171,18 @@ void write_log_density(const CnfLogDensityJob& job)
         x.col(j) = rows.col(state[std::size_t(j)]);
 
     io::Progress progress("cnf-sample logp", job.common.quiet, job.common.stats);
-    const CnfDensityField field(m.arch, m.theta, job.trace);
+    CnfDensityField field(m.arch, m.theta, job.trace);
+    if (job.precision == nn::Precision::single_precision)
+        field.use_single_precision();
     Mat probes;
     if (job.trace == TraceEstimator::hutchinson) {
         Rng rng(job.common.seed);
         draw_probes(job.probe, x.rows(), x.cols(), rng, probes);
     }
     const Vec logp = cnf_log_density(field, x, &probes, job.solver, job.common.threads);
-    progress.summary(std::to_string(x.rows()) + " points in " +
-                     io::format_duration(progress.elapsed_seconds()) +
+    const bool single = job.precision == nn::Precision::single_precision;
+    progress.summary(std::to_string(x.rows()) + " points" + (single ? " (single precision)" : "") +
+                     " in " + io::format_duration(progress.elapsed_seconds()) +
                      (x.rows() > 0 ? "; mean logp " + io::format_number(logp.mean()) : ""));
 
     std::vector<std::string> columns = reader.columns();

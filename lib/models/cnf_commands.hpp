@@ -69,6 +69,7 @@ struct CnfLogDensityJob
     ode::SolverSettings solver; ///< steps_per_interval: steps over [0, 1]
     TraceEstimator trace = TraceEstimator::exact;
     ProbeDistribution probe = ProbeDistribution::rademacher;
+    nn::Precision precision = nn::Precision::double_precision;
     io::CommonOptions common;
 };
 void write_log_density(const CnfLogDensityJob& job);
