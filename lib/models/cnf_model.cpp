@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 
 #include <cmath>
+#include <type_traits>
 
 namespace flowkit::models {
 
@@ -97,7 +98,7 @@ struct DensityScratch
     using Div = nn::BasicMlpDivergence<Scalar>;
     typename Div::Workspace ws;
     typename Div::MatS U, probes, out, ubar;
-    typename Div::VecS div, divbar, w;
+    typename Div::VecS div, divbar, w; // w: the rows' weights, in float
 };
 
 /// The network's input [x, t] and probes from the state x, then N and div; f = [F, div, 0] when
@@ -130,9 +131,14 @@ void density_vjp(const nn::BasicMlpDivergence<Scalar>& divergence, bool probed, 
     density_forward(divergence, probed, t, x, s, f);
     s.out = a.leftCols(d).template cast<Scalar>();
     s.divbar = a.col(d).template cast<Scalar>();
-    if (w)
+    const typename DensityScratch<Scalar>::Div::VecS* row_weights = nullptr;
+    if constexpr (std::is_same_v<Scalar, double>) {
+        row_weights = w;
+    } else if (w) {
         s.w = w->template cast<Scalar>();
-    divergence.backward(s.out, s.divbar, w ? &s.w : nullptr, s.ws, &s.ubar, grad);
+        row_weights = &s.w;
+    }
+    divergence.backward(s.out, s.divbar, row_weights, s.ws, &s.ubar, grad);
     xbar.setZero(x.rows(), x.cols());
     xbar.leftCols(d) = s.ubar.leftCols(d).template cast<double>();
 }

@@ -7,9 +7,15 @@
 #include "nn/init.hpp"
 #include "nn/mlp.hpp"
 
+#include <array>
 #include <cstdint>
 
 namespace flowkit::test {
+
+/// Every activation the networks offer, for tests that cover them all.
+inline constexpr std::array<nn::Activation, 6> all_activations = {
+    nn::Activation::Tanh,     nn::Activation::Sin,  nn::Activation::Sigmoid,
+    nn::Activation::Softplus, nn::Activation::Silu, nn::Activation::Gelu};
 
 /// init_torch(net) from Rng(seed), times scale.
 inline Vec random_params(const nn::Mlp& net, std::uint64_t seed, double scale)

@@ -62,9 +62,7 @@ Mat jacobian_fd(const nn::MlpKernel& k, const Mat& U, Index i, Index d)
 TEST_CASE("MlpDivergence: trace and Hutchinson products match the Jacobian by differences")
 {
     const Index d = 3, n = 6;
-    for (nn::Activation act : {nn::Activation::Tanh, nn::Activation::Sin, nn::Activation::Sigmoid,
-                               nn::Activation::Softplus, nn::Activation::Silu,
-                               nn::Activation::Gelu}) {
+    for (nn::Activation act : test::all_activations) {
         CAPTURE(nn::activation_name(act));
         const nn::Mlp net({d + 1, 7, 5, d}, act);
         const nn::MlpKernel kernel(net, random_params(net, 3));
@@ -92,9 +90,7 @@ TEST_CASE("MlpDivergence: weight, input and tangent derivatives match central di
 {
     const Index d = 2, n = 5;
     for (bool probed : {false, true})
-        for (nn::Activation act :
-             {nn::Activation::Tanh, nn::Activation::Sin, nn::Activation::Sigmoid,
-              nn::Activation::Softplus, nn::Activation::Silu, nn::Activation::Gelu}) {
+        for (nn::Activation act : test::all_activations) {
             CAPTURE(probed);
             CAPTURE(nn::activation_name(act));
             const nn::Mlp net({d + 1, 6, 4, d}, act);
@@ -156,9 +152,7 @@ TEST_CASE("SinglePrecisionMlpDivergence: its values and derivatives are double's
     // differences above), and the weight gradient against central differences of double's loss.
     const Index d = 2, n = 40;
     for (bool probed : {false, true})
-        for (nn::Activation act :
-             {nn::Activation::Tanh, nn::Activation::Sin, nn::Activation::Sigmoid,
-              nn::Activation::Softplus, nn::Activation::Silu, nn::Activation::Gelu}) {
+        for (nn::Activation act : test::all_activations) {
             CAPTURE(probed);
             CAPTURE(nn::activation_name(act));
             const nn::Mlp net({d + 1, 9, 7, d}, act);

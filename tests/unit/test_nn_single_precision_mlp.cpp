@@ -14,14 +14,11 @@ TEST_CASE("nn: SinglePrecisionMlp agrees with the double kernel to float accurac
 {
     // 3 -> 16 -> 16 -> 2 with weights scaled up (pre-activations of several units), 130 rows
     // (no multiple of a vector), for every activation.
-    const nn::Activation acts[] = {nn::Activation::Tanh,     nn::Activation::Sin,
-                                   nn::Activation::Sigmoid,  nn::Activation::Softplus,
-                                   nn::Activation::Silu,     nn::Activation::Gelu};
     Rng rng(7);
     Mat X(130, 3);
     for (Index i = 0; i < X.size(); ++i)
         X(i) = 3.0 * rng.normal();
-    for (const nn::Activation act : acts) {
+    for (const nn::Activation act : test::all_activations) {
         CAPTURE(std::string(nn::activation_name(act)));
         const nn::Mlp net({3, 16, 16, 2}, act);
         const nn::MlpKernel kernel(net, test::random_params(net, 11, 2.0));
@@ -48,9 +45,6 @@ TEST_CASE("nn: SinglePrecisionMlp's parameter gradient agrees with the double ke
     // The gradient of sum_i abar_i . N(X_i) over 130 rows, for every activation: against
     // MlpKernel::backward (float rounding of the products and the row sums), and every entry
     // against a central difference of the double network.
-    const nn::Activation acts[] = {nn::Activation::Tanh,     nn::Activation::Sin,
-                                   nn::Activation::Sigmoid,  nn::Activation::Softplus,
-                                   nn::Activation::Silu,     nn::Activation::Gelu};
     Rng rng(8);
     Mat X(130, 3), abar(130, 2);
     for (Index i = 0; i < X.size(); ++i)
@@ -58,7 +52,7 @@ TEST_CASE("nn: SinglePrecisionMlp's parameter gradient agrees with the double ke
     for (Index i = 0; i < abar.size(); ++i)
         abar(i) = rng.normal();
     const MatF Xf = X.cast<float>(), abar_f = abar.cast<float>();
-    for (const nn::Activation act : acts) {
+    for (const nn::Activation act : test::all_activations) {
         CAPTURE(std::string(nn::activation_name(act)));
         const nn::Mlp net({3, 16, 16, 2}, act);
         const Vec theta = test::random_params(net, 12, 1.5);
