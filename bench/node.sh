@@ -13,8 +13,12 @@
 #             --mode adjoint (torchdiffeq's odeint_adjoint written out), with the seminorm (the
 #             error control on y and a only, as flowkit's adjoint) and with torchdiffeq's default
 #             mixed norm (y, a and each parameter gradient).
-# PyTorch runs once per thread count in TORCH_THREADS (default "2 1": its OpenMP threads suffer
-# most from other load; the ratio is taken against the faster). flowkit: --threads 2.
+#   single:   the same with node-fit --precision single (the network in float, the states and
+#             the solver in double) against PyTorch in float32 (torchdiffeq's default dtype,
+#             everything in float), on PyTorch's faster thread count; the adjoint with the
+#             seminorm.
+# PyTorch float64 runs once per thread count in TORCH_THREADS (default "2 1": its OpenMP threads
+# suffer most from other load; the ratio is taken against the faster). flowkit: --threads 2.
 # Time per iteration: median over the iterations after the first min(5, max(1, N / 10)), both
 # sides (flowkit: the differences of the --history seconds; PyTorch: each iteration's wall time).
 # NFE per iteration: means over all iterations; flowkit's are per trajectory (each trajectory has
@@ -73,8 +77,8 @@ node-fit --epochs 0 --seed 0 -o "$work/init.json" --quiet < "$work/data.csv"
 
 # 3. flowkit. From the history: "s/iteration nfe_fwd nfe_bwd final_loss first_loss".
 flowkit_run() {
-    local grad=$1 iters=$2
-    node-fit --grad "$grad" --epochs "$iters" --lr 1e-2 --threads 2 --seed 0 \
+    local grad=$1 iters=$2 precision=$3
+    node-fit --grad "$grad" --epochs "$iters" --lr 1e-2 --threads 2 --seed 0 --precision "$precision" \
         --history "$work/h.csv" -o "$work/model.json" --quiet < "$work/data.csv"
     local w
     w=$(warmup "$(($(wc -l < "$work/h.csv") - 1))")
@@ -83,57 +87,87 @@ flowkit_run() {
     awk -F, -v s="$per" 'NR == 2 { first = $2 } NR > 1 { n++; f += $5; b += $6; loss = $2 }
         END { printf "%s %.1f %.1f %.4e %.10e\n", s, f / n, b / n, loss, first }' "$work/h.csv"
 }
-read -r fk_bp_s fk_bp_f fk_bp_b fk_bp_loss fk_first <<< "$(flowkit_run backprop "$ITERS")"
-read -r fk_adj_s fk_adj_f fk_adj_b fk_adj_loss _ <<< "$(flowkit_run adjoint "$ADJ_ITERS")"
+# fk[mode/precision] = "s nfe_fwd nfe_bwd loss"
+declare -A fk
+fk_first=
+for precision in double single; do
+    for mode in backprop adjoint; do
+        iters=$ITERS
+        [ "$mode" = adjoint ] && iters=$ADJ_ITERS
+        read -r s f b loss first <<< "$(flowkit_run "$mode" "$iters" "$precision")"
+        fk[$mode/$precision]="$s $f $b $loss"
+        [ -n "$fk_first" ] || fk_first=$first
+    done
+done
 
+# 4. PyTorch: float64 against flowkit's double, on every thread count in TORCH_THREADS (the
+#    adjoint with both norms); float32 against flowkit's single, on the thread count that was
+#    faster in float64 (the adjoint with the seminorm, flowkit's error control).
 rows=()   # mode|flowkit s|torch s|flowkit nfe|torch nfe|flowkit loss|torch loss
 have_torch=0
 /usr/bin/python3 -c 'import torch' 2> /dev/null && have_torch=1
-declare -A best_s best_loss
+declare -A best_s best_loss best_threads
+# torch_row KEY LABEL ARGS...: one PyTorch run, a row against flowkit's fk[KEY], the fastest kept
+torch_row() {
+    local key=$1 label=$2
+    shift 2
+    local s f b loss first
+    IFS=, read -r _ _ _ s f b loss _ first <<< "$(torch_ref "$@")"
+    awk -v a="$fk_first" -v b="$first" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-4 * a) }' || {
+        echo "node.sh: the first losses differ (flowkit $fk_first, PyTorch $first): not the same start" >&2
+        exit 1; }
+    read -r fs ff fb fl <<< "${fk[$key]}"
+    rows+=("$label|$fs|$s|$ff/$fb|$f/$b|$fl|$loss")
+    if [ -z "${best_s[$key]:-}" ] || awk -v a="$s" -v b="${best_s[$key]}" 'BEGIN { exit !(a < b) }'; then
+        best_s[$key]=$s; best_loss[$key]=$loss; best_threads[$key]=$th
+    fi
+}
 if [ "$have_torch" = 1 ]; then
     for th in $TORCH_THREADS; do
-        IFS=, read -r _ _ _ s f b loss _ first <<< "$(torch_ref --mode backprop --iterations "$ITERS" --threads "$th")"
-        awk -v a="$fk_first" -v b="$first" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-4 * a) }' || {
-            echo "node.sh: the first losses differ (flowkit $fk_first, PyTorch $first): not the same start" >&2
-            exit 1; }
-        rows+=("backprop, $ITERS it., PyTorch $th thr.|$fk_bp_s|$s|$fk_bp_f/$fk_bp_b|$f/$b|$fk_bp_loss|$loss")
-        if [ -z "${best_s[backprop]:-}" ] || awk -v a="$s" -v b="${best_s[backprop]}" 'BEGIN { exit !(a < b) }'; then
-            best_s[backprop]=$s; best_loss[backprop]=$loss
-        fi
+        torch_row backprop/double "backprop, $ITERS it., PyTorch $th thr." \
+            --mode backprop --iterations "$ITERS" --threads "$th"
         for norm in seminorm mixed; do
-            IFS=, read -r _ _ _ s f b loss _ _ <<< "$(torch_ref --mode adjoint --adjoint-norm "$norm" \
-                --iterations "$ADJ_ITERS" --threads "$th")"
-            rows+=("adjoint $norm, $ADJ_ITERS it., $th thr.|$fk_adj_s|$s|$fk_adj_f/$fk_adj_b|$f/$b|$fk_adj_loss|$loss")
-            if [ -z "${best_s[adjoint]:-}" ] || awk -v a="$s" -v b="${best_s[adjoint]}" 'BEGIN { exit !(a < b) }'; then
-                best_s[adjoint]=$s; best_loss[adjoint]=$loss
-            fi
+            torch_row adjoint/double "adjoint $norm, $ADJ_ITERS it., $th thr." \
+                --mode adjoint --adjoint-norm "$norm" --iterations "$ADJ_ITERS" --threads "$th"
         done
     done
+    th=${best_threads[backprop/double]}
+    torch_row backprop/single "single: backprop, float32, $th thr." \
+        --mode backprop --dtype float32 --iterations "$ITERS" --threads "$th"
+    th=${best_threads[adjoint/double]}
+    torch_row adjoint/single "single: adjoint seminorm, float32, $th thr." \
+        --mode adjoint --adjoint-norm seminorm --dtype float32 --iterations "$ADJ_ITERS" --threads "$th"
 else
-    rows+=("backprop, $ITERS it.|$fk_bp_s|-|$fk_bp_f/$fk_bp_b|-|$fk_bp_loss|-")
-    rows+=("adjoint, $ADJ_ITERS it.|$fk_adj_s|-|$fk_adj_f/$fk_adj_b|-|$fk_adj_loss|-")
+    for key in backprop/double adjoint/double backprop/single adjoint/single; do
+        read -r fs ff fb fl <<< "${fk[$key]}"
+        rows+=("$key|$fs|-|$ff/$fb|-|$fl|-")
+    done
 fi
 
-printf '%-36s %10s %10s %8s %15s %15s %11s %11s\n' mode 'flowkit s' 'PyTorch s' ratio \
+printf '%-42s %10s %10s %8s %15s %15s %11s %11s\n' mode 'flowkit s' 'PyTorch s' ratio \
     'NFE flowkit' 'NFE PyTorch' 'loss fk' 'loss PyT'
 for r in "${rows[@]}"; do
     IFS='|' read -r name a b fa fb la lb <<< "$r"
     ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (b == "-") print "-"; else printf "%.1fx", b / a }')
-    printf '%-36s %10.5f %10s %8s %15s %15s %11s %11s\n' "$name" "$a" "$b" "$ratio" "$fa" "$fb" "$la" "$lb"
+    printf '%-42s %10.5f %10s %8s %15s %15s %11s %11s\n' "$name" "$a" "$b" "$ratio" "$fa" "$fb" "$la" "$lb"
 done
 echo "(s = median seconds per iteration; NFE = forward/backward evaluations per iteration, flowkit per"
-echo " trajectory, PyTorch per batch; loss = the last iteration's; flowkit --threads 2;"
-echo " $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
-awk -v a="$fk_bp_s" -v b="$fk_adj_s" 'BEGIN {
-    printf "against the issue'"'"'s torchdiffeq figures: backprop 0.24 s / %.5f s = %.1fx, adjoint 0.97 s / %.5f s = %.1fx\n",
-        a, 0.24 / a, b, 0.97 / b }'
+echo " trajectory, PyTorch per batch; loss = the last iteration's; flowkit --threads 2, the"
+echo " single rows node-fit --precision single; $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+for precision in double single; do
+    read -r bp _ _ _ <<< "${fk[backprop/$precision]}"
+    read -r adj _ _ _ <<< "${fk[adjoint/$precision]}"
+    awk -v p="$precision" -v a="$bp" -v b="$adj" 'BEGIN {
+        printf "against the issue'"'"'s torchdiffeq figures, %s: backprop 0.24 s / %.5f s = %.1fx, adjoint 0.97 s / %.5f s = %.1fx\n",
+            p, a, 0.24 / a, b, 0.97 / b }'
+done
 mark() { awk "BEGIN { exit !($1) }" && echo ok || echo short; }
 if [ "$have_torch" = 1 ]; then
-    for mode in backprop adjoint; do
-        if [ "$mode" = backprop ]; then fs=$fk_bp_s; fl=$fk_bp_loss; else fs=$fk_adj_s; fl=$fk_adj_loss; fi
-        ratio=$(awk -v t="${best_s[$mode]}" -v f="$fs" 'BEGIN { printf "%.1f", t / f }')
-        echo "target: $mode >= 20x faster per iteration than PyTorch (its fastest row): ${ratio}x: $(mark "$ratio >= 20")"
-        echo "target: $mode final loss <= PyTorch's: $fl vs ${best_loss[$mode]}: $(mark "$fl <= ${best_loss[$mode]}")"
+    for key in backprop/double adjoint/double backprop/single adjoint/single; do
+        read -r fs _ _ fl <<< "${fk[$key]}"
+        ratio=$(awk -v t="${best_s[$key]}" -v f="$fs" 'BEGIN { printf "%.1f", t / f }')
+        echo "target: $key >= 20x faster per iteration than PyTorch (its fastest row): ${ratio}x: $(mark "$ratio >= 20")"
+        echo "target: $key final loss <= PyTorch's: $fl vs ${best_loss[$key]}: $(mark "$fl <= ${best_loss[$key]}")"
     done
 else
     echo "(PyTorch rows skipped: /usr/bin/python3 cannot import torch; make bench-deps installs it)"

@@ -108,7 +108,7 @@ double CnfMatchingLoss::block_loss_single(Block& b, Vec& g)
     b.out_f -= b.targets_f;
     const double loss = b.out_f.cast<double>().squaredNorm();
     b.out_f *= 2.0f;
-    m_single.add_param_gradient(b.out_f, b.ws_f, g);
+    m_single.backward(b.out_f, nullptr, b.ws_f, nullptr, g);
     return loss;
 }
 

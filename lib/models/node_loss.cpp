@@ -40,6 +40,8 @@ NodeLoss::NodeLoss(const NodeArchitecture& arch, const TrajectoryData& data, Nod
     m_order.resize(std::size_t(data.trajectories()));
     std::iota(m_order.begin(), m_order.end(), Index(0));
     m_selected = m_order;
+    if (m_params.precision == nn::Precision::single_precision)
+        m_field.use_single_precision();
     for (Index b = 0; b < m_eval.blocks(data.trajectories()); ++b)
         m_blocks.push_back(std::make_unique<Block>(m_params));
 }

@@ -26,6 +26,7 @@ struct NodeLossParams
     ode::GradientMethod gradient = ode::GradientMethod::backprop;
     bool relative = false;        ///< --loss relative
     Index batch = 0;              ///< trajectories per optimiser step (0: all)
+    nn::Precision precision = nn::Precision::double_precision; ///< the network's arithmetic
     std::uint64_t seed = 0;
     int threads = 1;
 };

@@ -122,6 +122,8 @@ struct NeuralField::Scratch
     nn::MlpKernel::Workspace ws;
     nn::SinglePrecisionMlp::Workspace single;
     Mat in, out, v, g;
+    MatF in_f, out_f, abar_f, xbar_f;
+    VecF w_f;
 };
 
 NeuralField::Scratch& NeuralField::scratch()
@@ -140,7 +142,8 @@ NeuralField::NeuralField(NodeArchitecture arch, const Vec& theta)
 void NeuralField::set_params(const Vec& theta)
 {
     m_kernel.set_params(theta.head(m_kernel.net().num_params()));
-    m_single.reset();
+    if (m_single)
+        m_single->set_params(theta.head(m_kernel.net().num_params()));
 }
 
 void NeuralField::use_single_precision()
@@ -156,15 +159,19 @@ nlohmann::ordered_json NeuralField::describe() const
     return j;
 }
 
-void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives,
-                          bool single) const
+void NeuralField::input(const Vec& t, const Mat& x, Scratch& s) const
 {
-    // s.in is the network's input, [x] or [x, t]; the reverse pass reads it again.
     const Index n = x.rows(), m = m_arch.ode_dim();
     s.in.resize(n, m + (m_arch.time_dependent ? 1 : 0));
     s.in.leftCols(m) = x;
     if (m_arch.time_dependent)
         s.in.col(m) = t;
+}
+
+void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives,
+                          bool single) const
+{
+    input(t, x, s); // the reverse pass reads s.in again
     if (single)
         m_single->forward(s.in, s.single, s.out);
     else
@@ -234,10 +241,30 @@ void NeuralField::vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec
                              Mat& xbar, Eigen::Ref<Vec> grad) const
 {
     Scratch& s = scratch();
-    forward(t, x, s);
-    if (f)
+    if (!m_single) {
+        forward(t, x, s);
+        if (f)
+            field_value(x, s, *f);
+        backward(a, w, s, xbar, grad);
+        return;
+    }
+    // In float: the network's input, its output, the cotangent and the row weights; the
+    // parameter gradient is summed in float over the rows and added in double.
+    input(t, x, s);
+    s.in_f = s.in.cast<float>();
+    m_single->forward_for_gradient(s.in_f, s.single, s.out_f);
+    if (f) {
+        s.out = s.out_f.cast<double>();
         field_value(x, s, *f);
-    backward(a, w, s, xbar, grad);
+    }
+    const Index m = m_arch.ode_dim(), d = m_arch.data_dim();
+    s.abar_f = a.rightCols(m_arch.second_order ? d : m).cast<float>();
+    if (w)
+        s.w_f = w->cast<float>();
+    m_single->backward(s.abar_f, w ? &s.w_f : nullptr, s.single, &s.xbar_f, grad);
+    xbar = s.xbar_f.leftCols(m).cast<double>();
+    if (m_arch.second_order)
+        xbar.rightCols(d) += a.leftCols(d);
 }
 
 void node_lift(const NodeArchitecture& arch, const Vec& theta, const Mat& x0, const Mat& v0,

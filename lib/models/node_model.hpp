@@ -56,9 +56,9 @@ public:
     NeuralField(NodeArchitecture arch, const Vec& theta);
     void set_params(const Vec& theta);
     const NodeArchitecture& arch() const { return m_arch; }
-    /// From now on rhs() computes the network in single precision (nn::SinglePrecisionMlp,
-    /// relative error about 1e-7), for sampling; the derivatives stay in double. set_params()
-    /// goes back to double.
+    /// From now on rhs() and the VJPs compute the network in single precision
+    /// (nn::SinglePrecisionMlp, relative error about 1e-7), for sampling and for training;
+    /// jvp() stays in double. set_params() keeps the precision.
     void use_single_precision();
 
     bool autonomous() const override { return !m_arch.time_dependent; }
@@ -74,7 +74,9 @@ public:
 private:
     struct Scratch;
     static Scratch& scratch();
-    /// The network's input [y, t] or [x, v, t] into s.in, and its forward pass into s.out
+    /// The network's input [y, t] or [x, v, t] into s.in.
+    void input(const Vec& t, const Mat& x, Scratch& s) const;
+    /// The network's input into s.in, and its forward pass into s.out
     /// (in single precision: m_single's, which keeps no derivatives).
     void forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives = true,
                  bool single = false) const;

@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
 namespace flowkit::nn {
 
@@ -14,120 +19,186 @@ namespace flowkit::nn {
 
 namespace {
 
-// Eight doubles: one AVX-512 register, two AVX ones (GCC's vector extension splits it).
-typedef double Chunk __attribute__((vector_size(8 * sizeof(double))));
-constexpr Index chunk = 8;
-
-Chunk load(const double* p)
+// 64 bytes, eight doubles or sixteen floats: one AVX-512 register, two AVX ones (GCC's vector
+// extension splits it).
+template <class Scalar>
+struct Lanes;
+template <>
+struct Lanes<double>
 {
-    Chunk v;
+    typedef double type __attribute__((vector_size(64)));
+};
+template <>
+struct Lanes<float>
+{
+    typedef float type __attribute__((vector_size(64)));
+};
+template <class Scalar>
+using Chunk = typename Lanes<Scalar>::type;
+template <class Scalar>
+constexpr Index chunk = 64 / sizeof(Scalar);
+
+template <class Scalar>
+Chunk<Scalar> load(const Scalar* p)
+{
+    Chunk<Scalar> v;
     std::memcpy(&v, p, sizeof v);
     return v;
 }
 
-void store(double* p, Chunk v) { std::memcpy(p, &v, sizeof v); }
+template <class Scalar>
+void store(Scalar* p, Chunk<Scalar> v)
+{
+    std::memcpy(p, &v, sizeof v);
+}
+
+// The first n < lanes entries, the rest zero; and back. A block's last rows go through the
+// vector code too: scalar loops over up to 15 float rows took a sixth of a single-precision
+// node-fit iteration. With AVX-512, masked loads and stores (a memcpy of n entries compiles to
+// rep movs, slower than the scalar loops).
+template <class Scalar>
+Chunk<Scalar> load_partial(const Scalar* p, Index n)
+{
+    Chunk<Scalar> v{};
+#ifdef __AVX512F__
+    const auto mask = static_cast<__mmask16>((1u << n) - 1);
+    if constexpr (std::is_same_v<Scalar, double>)
+        v = reinterpret_cast<Chunk<Scalar>>(_mm512_maskz_loadu_pd(__mmask8(mask), p));
+    else
+        v = reinterpret_cast<Chunk<Scalar>>(_mm512_maskz_loadu_ps(mask, p));
+#else
+    for (Index i = 0; i < n; ++i)
+        v[i] = p[i];
+#endif
+    return v;
+}
+
+template <class Scalar>
+void store_partial(Scalar* p, Chunk<Scalar> v, Index n)
+{
+#ifdef __AVX512F__
+    const auto mask = static_cast<__mmask16>((1u << n) - 1);
+    if constexpr (std::is_same_v<Scalar, double>)
+        _mm512_mask_storeu_pd(p, __mmask8(mask), reinterpret_cast<__m512d>(v));
+    else
+        _mm512_mask_storeu_ps(p, mask, reinterpret_cast<__m512>(v));
+#else
+    for (Index i = 0; i < n; ++i)
+        p[i] = v[i];
+#endif
+}
 
 constexpr Index unroll = 4; // chunks of rows per pass of chunked_times
 
 // Outputs [j0, j1) of chunked_times (j1 - j0 a multiple of OUTS), on rows [0, wide): OUTS
 // outputs and four chunks of rows at once. One call for all of them: a call per pair of outputs
 // made a SympFlow epoch 5 % slower (1.04 against 0.99 ms).
-template <Index OUTS>
-void times_wide(Index wide, Index in_cols, Index j0, Index j1, ConstColumns in, Weights w,
-                const double* b, Columns out, bool accumulate)
+template <Index OUTS, class Scalar>
+void times_wide(Index wide, Index in_cols, Index j0, Index j1, BasicConstColumns<Scalar> in,
+                BasicWeights<Scalar> w, const Scalar* b, BasicColumns<Scalar> out,
+                bool accumulate)
 {
+    constexpr Index lanes = chunk<Scalar>;
     for (Index j = j0; j < j1; j += OUTS)
-        for (Index r = 0; r < wide; r += unroll * chunk) {
-            Chunk acc[OUTS][unroll];
+        for (Index r = 0; r < wide; r += unroll * lanes) {
+            Chunk<Scalar> acc[OUTS][unroll];
             for (Index v = 0; v < OUTS; ++v)
                 for (Index u = 0; u < unroll; ++u) {
-                    const double bias = b ? b[j + v] : 0.0;
-                    const double* o = out.data + (j + v) * out.ld + r + u * chunk;
-                    acc[v][u] = accumulate ? load(o) + bias : Chunk{} + bias;
+                    const Scalar bias = b ? b[j + v] : Scalar(0);
+                    const Scalar* o = out.data + (j + v) * out.ld + r + u * lanes;
+                    acc[v][u] = accumulate ? load(o) + bias : Chunk<Scalar>{} + bias;
                 }
             for (Index k = 0; k < in_cols; ++k) {
-                double wk[OUTS];
+                Scalar wk[OUTS];
                 for (Index v = 0; v < OUTS; ++v)
                     wk[v] = w.data[(j + v) * w.wj + k * w.wk];
-                const double* x = in.data + k * in.ld + r;
+                const Scalar* x = in.data + k * in.ld + r;
                 for (Index u = 0; u < unroll; ++u) {
-                    const Chunk xu = load(x + u * chunk);
+                    const Chunk<Scalar> xu = load(x + u * lanes);
                     for (Index v = 0; v < OUTS; ++v)
                         acc[v][u] += xu * wk[v];
                 }
             }
             for (Index v = 0; v < OUTS; ++v)
                 for (Index u = 0; u < unroll; ++u)
-                    store(out.data + (j + v) * out.ld + r + u * chunk, acc[v][u]);
+                    store(out.data + (j + v) * out.ld + r + u * lanes, acc[v][u]);
         }
 }
 
-} // namespace
-
-void chunked_times(Index rows, Index in_cols, Index out_cols, ConstColumns in, Weights w,
-                   const double* b, Columns out, bool accumulate)
+template <class Scalar>
+void times(Index rows, Index in_cols, Index out_cols, BasicConstColumns<Scalar> in,
+           BasicWeights<Scalar> w, const Scalar* b, BasicColumns<Scalar> out, bool accumulate)
 {
+    constexpr Index lanes = chunk<Scalar>;
     // Four outputs (the rest two, then one) and four chunks of rows at once: independent
     // chains of fused multiply-adds (one chain would wait on the latency of the last), and every
     // loaded chunk of the input feeds four of them, so the loads (inputs and broadcast weights)
     // no longer outnumber the multiply-adds. The SympFlow-shaped step (one thread, blocks of 64)
     // at width 10 takes 0.128 ms against 0.135 one output at a time; at width 32, 0.66 ms against
     // 0.69 two outputs at a time.
-    const Index full = rows - rows % chunk, wide = rows - rows % (unroll * chunk);
+    const Index wide = rows - rows % (unroll * lanes);
     const Index quad = out_cols - out_cols % 4, paired = out_cols - out_cols % 2;
     times_wide<4>(wide, in_cols, 0, quad, in, w, b, out, accumulate);
     times_wide<2>(wide, in_cols, quad, paired, in, w, b, out, accumulate);
     times_wide<1>(wide, in_cols, paired, out_cols, in, w, b, out, accumulate);
     // the rows past the wide part
     for (Index j = 0; j < out_cols; ++j) {
-        const double* wrow = w.data + j * w.wj;
-        double* o = out.data + j * out.ld;
-        const double bias = b ? b[j] : 0.0;
-        for (Index r = wide; r < full; r += chunk) {
-            Chunk acc = accumulate ? load(o + r) + bias : Chunk{} + bias;
+        const Scalar* wrow = w.data + j * w.wj;
+        Scalar* o = out.data + j * out.ld;
+        const Scalar bias = b ? b[j] : Scalar(0);
+        for (Index r = wide; r < rows; r += lanes) {
+            const Index n = std::min(lanes, rows - r);
+            const auto get = [n](const Scalar* p) {
+                return n == lanes ? load(p) : load_partial(p, n);
+            };
+            Chunk<Scalar> acc = accumulate ? get(o + r) + bias : Chunk<Scalar>{} + bias;
             for (Index k = 0; k < in_cols; ++k)
-                acc += load(in.data + k * in.ld + r) * wrow[k * w.wk];
-            store(o + r, acc);
-        }
-        for (Index r = full; r < rows; ++r) {
-            double acc = (accumulate ? o[r] : 0.0) + bias;
-            for (Index k = 0; k < in_cols; ++k)
-                acc += in.data[k * in.ld + r] * wrow[k * w.wk];
-            o[r] = acc;
+                acc += get(in.data + k * in.ld + r) * wrow[k * w.wk];
+            if (n == lanes)
+                store(o + r, acc);
+            else
+                store_partial(o + r, acc, n);
         }
     }
 }
 
-namespace {
-
+template <class Scalar>
 struct Term
 {
-    ConstColumns A, B;
+    BasicConstColumns<Scalar> A, B;
 };
 
 constexpr Index pair = 2, block = 12;
 
-// acc[u][k] = sum over the terms and the full chunks of rows of A(., j0 + u) * B(., k0 + k),
-// lane by lane. KN, the number of B's columns, is a constant, so that the loops unroll and the
-// accumulators stay in registers (with a run-time count GCC kept them on the stack, a load and
-// a store around every fused multiply-add).
-template <Index KN>
-void accumulate(const Term* terms, Index n_terms, Index full, Index a_cols, Index j0, Index k0,
-                Chunk (*acc)[block])
+// acc[u][k] = sum over the terms and the rows of A(., j0 + u) * B(., k0 + k), lane by lane
+// (the last chunk zero-padded). KN, the number of B's columns, is a constant, so that the loops
+// unroll and the accumulators stay in registers (with a run-time count GCC kept them on the
+// stack, a load and a store around every fused multiply-add).
+template <Index KN, class Scalar>
+void accumulate(const Term<Scalar>* terms, Index n_terms, Index rows, Index a_cols, Index j0,
+                Index k0, Chunk<Scalar> (*acc)[block])
 {
-    Chunk s[pair][KN] = {};
-    for (Index t = 0; t < n_terms; ++t) {
-        const ConstColumns A = terms[t].A, B = terms[t].B;
-        for (Index r = 0; r < full; r += chunk) {
-            Chunk a[pair];
+    constexpr Index lanes = chunk<Scalar>;
+    const Index full = rows - rows % lanes;
+    Chunk<Scalar> s[pair][KN] = {};
+    const auto add = [&](const Scalar* A, Index lda, const Scalar* B, Index ldb, Index r,
+                         auto get) {
+        Chunk<Scalar> a[pair];
+        for (Index u = 0; u < pair; ++u)
+            a[u] = get(A + std::min(j0 + u, a_cols - 1) * lda + r);
+        for (Index k = 0; k < KN; ++k) {
+            const Chunk<Scalar> bk = get(B + (k0 + k) * ldb + r);
             for (Index u = 0; u < pair; ++u)
-                a[u] = load(A.data + std::min(j0 + u, a_cols - 1) * A.ld + r);
-            for (Index k = 0; k < KN; ++k) {
-                const Chunk bk = load(B.data + (k0 + k) * B.ld + r);
-                for (Index u = 0; u < pair; ++u)
-                    s[u][k] += a[u] * bk;
-            }
+                s[u][k] += a[u] * bk;
         }
+    };
+    for (Index t = 0; t < n_terms; ++t) {
+        const BasicConstColumns<Scalar> A = terms[t].A, B = terms[t].B;
+        for (Index r = 0; r < full; r += lanes)
+            add(A.data, A.ld, B.data, B.ld, r, [](const Scalar* p) { return load(p); });
+        if (full < rows)
+            add(A.data, A.ld, B.data, B.ld, full,
+                [n = rows - full](const Scalar* p) { return load_partial(p, n); });
     }
     for (Index u = 0; u < pair; ++u)
         for (Index k = 0; k < KN; ++k)
@@ -135,52 +206,71 @@ void accumulate(const Term* terms, Index n_terms, Index full, Index a_cols, Inde
 }
 
 // G += sum over the terms of A^T B.
-void add_transpose_times(Index rows, Index a_cols, Index b_cols, const Term* terms,
+template <class Scalar>
+void add_transpose_times(Index rows, Index a_cols, Index b_cols, const Term<Scalar>* terms,
                          Index n_terms, double* G, Index ldg)
 {
     // Two columns of A at a time, against up to 12 of B: 24 accumulators in registers, and
     // every loaded chunk of B feeds two fused multiply-adds. The terms share the accumulators,
     // so their sums are reduced once.
-    using Accumulate = void (*)(const Term*, Index, Index, Index, Index, Index, Chunk(*)[block]);
+    using Accumulate = void (*)(const Term<Scalar>*, Index, Index, Index, Index, Index,
+                                Chunk<Scalar>(*)[block]);
     static constexpr Accumulate accumulate_kn[block + 1] = {
-        nullptr,        accumulate<1>, accumulate<2>,  accumulate<3>,  accumulate<4>,
-        accumulate<5>,  accumulate<6>, accumulate<7>,  accumulate<8>,  accumulate<9>,
-        accumulate<10>, accumulate<11>, accumulate<12>};
-    const Index full = rows - rows % chunk;
+        nullptr,
+        accumulate<1, Scalar>,
+        accumulate<2, Scalar>,
+        accumulate<3, Scalar>,
+        accumulate<4, Scalar>,
+        accumulate<5, Scalar>,
+        accumulate<6, Scalar>,
+        accumulate<7, Scalar>,
+        accumulate<8, Scalar>,
+        accumulate<9, Scalar>,
+        accumulate<10, Scalar>,
+        accumulate<11, Scalar>,
+        accumulate<12, Scalar>};
     for (Index j0 = 0; j0 < a_cols; j0 += pair) {
         const Index jn = std::min(pair, a_cols - j0);
         for (Index k0 = 0; k0 < b_cols; k0 += block) {
             const Index kn = std::min(block, b_cols - k0);
-            Chunk acc[pair][block];
-            accumulate_kn[kn](terms, n_terms, full, a_cols, j0, k0, acc);
+            Chunk<Scalar> acc[pair][block];
+            accumulate_kn[kn](terms, n_terms, rows, a_cols, j0, k0, acc);
             for (Index u = 0; u < jn; ++u)
                 for (Index k = 0; k < kn; ++k) {
-                    double s = 0;
-                    for (Index i = 0; i < chunk; ++i)
+                    Scalar s = 0;
+                    for (Index i = 0; i < chunk<Scalar>; ++i)
                         s += acc[u][k][i];
                     G[(j0 + u) * ldg + k0 + k] += s;
                 }
-            // the rows past the last full chunk
-            for (Index t = 0; t < n_terms && full < rows; ++t) {
-                const ConstColumns A = terms[t].A, B = terms[t].B;
-                for (Index u = 0; u < jn; ++u)
-                    for (Index k = 0; k < kn; ++k) {
-                        double s = 0;
-                        for (Index r = full; r < rows; ++r)
-                            s += A.data[(j0 + u) * A.ld + r] * B.data[(k0 + k) * B.ld + r];
-                        G[(j0 + u) * ldg + k0 + k] += s;
-                    }
-            }
         }
     }
 }
 
 } // namespace
 
+void chunked_times(Index rows, Index in_cols, Index out_cols, ConstColumns in, Weights w,
+                   const double* b, Columns out, bool accumulate)
+{
+    times(rows, in_cols, out_cols, in, w, b, out, accumulate);
+}
+
+void chunked_times(Index rows, Index in_cols, Index out_cols, ConstColumnsF in, WeightsF w,
+                   const float* b, ColumnsF out, bool accumulate)
+{
+    times(rows, in_cols, out_cols, in, w, b, out, accumulate);
+}
+
 void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumns A,
                                  ConstColumns B, double* G, Index ldg)
 {
-    const Term terms[] = {{A, B}};
+    const Term<double> terms[] = {{A, B}};
+    add_transpose_times(rows, a_cols, b_cols, terms, 1, G, ldg);
+}
+
+void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumnsF A,
+                                 ConstColumnsF B, double* G, Index ldg)
+{
+    const Term<float> terms[] = {{A, B}};
     add_transpose_times(rows, a_cols, b_cols, terms, 1, G, ldg);
 }
 
@@ -188,7 +278,7 @@ void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstCo
                                  ConstColumns B1, ConstColumns A2, ConstColumns B2, double* G,
                                  Index ldg)
 {
-    const Term terms[] = {{A1, B1}, {A2, B2}};
+    const Term<double> terms[] = {{A1, B1}, {A2, B2}};
     add_transpose_times(rows, a_cols, b_cols, terms, 2, G, ldg);
 }
 

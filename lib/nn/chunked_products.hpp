@@ -1,5 +1,5 @@
 // Matrix products with a side of a few units, on column-major blocks of rows (samples), eight
-// rows at a time in one vector register per column: the layer products of the closed-form
+// rows (sixteen in float) at a time in one vector register per column: the layer products of the closed-form
 // network passes (the SympFlow residual's 10-unit potentials, the 2- or 3-unit sides of Neural
 // ODE and CNF fields). Eigen's general product packs its operands and zeroes the result first;
 // for a 256 x 10 x 10 product that costs about twice the work itself (1.2 us against 0.65 us
@@ -16,33 +16,48 @@
 namespace flowkit::nn {
 
 /// A column-major block: element (r, c) at data[r + c * ld].
-struct ConstColumns
+template <class Scalar>
+struct BasicConstColumns
 {
-    const double* data;
+    const Scalar* data;
     Index ld;
 };
-struct Columns
+template <class Scalar>
+struct BasicColumns
 {
-    double* data;
+    Scalar* data;
     Index ld;
-    operator ConstColumns() const { return {data, ld}; }
+    operator BasicConstColumns<Scalar>() const { return {data, ld}; }
 };
 /// Weights read as w(j, k) = data[j * wj + k * wk].
-struct Weights
+template <class Scalar>
+struct BasicWeights
 {
-    const double* data;
+    const Scalar* data;
     Index wj, wk;
 };
+using ConstColumns = BasicConstColumns<double>;
+using Columns = BasicColumns<double>;
+using Weights = BasicWeights<double>;
+using ConstColumnsF = BasicConstColumns<float>;
+using ColumnsF = BasicColumns<float>;
+using WeightsF = BasicWeights<float>;
 
 /// out(r, j) = b_j + sum_{k < in_cols} in(r, k) w(j, k) for r < rows, j < out_cols; b null
 /// for none; with accumulate, added to out instead.
 void chunked_times(Index rows, Index in_cols, Index out_cols, ConstColumns in, Weights w,
                    const double* b, Columns out, bool accumulate = false);
+/// The same in float, sixteen rows at a time (nn::SinglePrecisionMlp).
+void chunked_times(Index rows, Index in_cols, Index out_cols, ConstColumnsF in, WeightsF w,
+                   const float* b, ColumnsF out, bool accumulate = false);
 
 /// G(j, k) += sum_{r < rows} A(r, j) B(r, k) for j < a_cols, k < b_cols; G row-major with
 /// leading dimension ldg (a block of theta's gradient).
 void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumns A,
                                  ConstColumns B, double* G, Index ldg);
+/// The same with A and B in float, the sum over the rows in float and added to the double G.
+void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumnsF A,
+                                 ConstColumnsF B, double* G, Index ldg);
 /// G += A1^T B1 + A2^T B2 (the same shapes): one pass over G for a weight that gets its gradient
 /// from two products, with half the reductions of two calls.
 void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumns A1,

@@ -204,26 +204,30 @@ void MlpKernel::backward(const Mat& abar, const Vec* w, Workspace& ws, Mat* xbar
     if (params && grad.size() != m_net.num_params())
         throw std::invalid_argument("nn::MlpKernel: gradient has the wrong size");
     // delta_l = dN/dZ_l applied to abar: delta_L = abar, delta_l = (delta_{l+1} W_{l+1}) .* D_l;
-    // then dW_l = delta_l^T diag(w) A_{l-1}, db_l = delta_l^T w.
-    ws.delta = abar;
+    // then dW_l = delta_l^T diag(w) A_{l-1}, db_l = delta_l^T w. Each layer has its own delta:
+    // one matrix of alternating shapes was reallocated twice a call.
+    ws.deltas.resize(std::size_t(L));
+    ws.weighted.resize(std::size_t(L));
+    const Mat* delta = &abar;
     for (Index l = L - 1; l >= 0; --l) {
         const auto k = std::size_t(l);
         if (params) {
             const Mat& in = l == 0 ? *ws.X : ws.A[k - 1];
-            const Mat* d = &ws.delta;
+            const Mat* d = delta;
             if (w) {
-                ws.weighted = w->asDiagonal() * ws.delta;
-                d = &ws.weighted;
+                ws.weighted[k] = w->asDiagonal() * *delta;
+                d = &ws.weighted[k];
             }
             const Index off = m_net.weight_offset(l), rows = m_W[k].rows(), cols = m_W[k].cols();
             add_outer(*d, in, Eigen::Map<RowMajorMat>(grad.data() + off, rows, cols));
             grad.segment(off + rows * cols, rows) += d->colwise().sum().transpose();
         }
         if (l > 0) {
-            back_through(ws.delta, m_W[k], ws.next);
-            ws.delta = ws.next.cwiseProduct(ws.D[k - 1]);
+            back_through(*delta, m_W[k], ws.next);
+            ws.deltas[k - 1] = ws.next.cwiseProduct(ws.D[k - 1]);
+            delta = &ws.deltas[k - 1];
         } else if (xbar) {
-            back_through(ws.delta, m_W[k], *xbar);
+            back_through(*delta, m_W[k], *xbar);
         }
     }
 }

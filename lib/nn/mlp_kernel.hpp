@@ -20,7 +20,8 @@ public:
     struct Workspace
     {
         std::vector<Mat> A, D;
-        Mat delta, next, weighted;
+        std::vector<Mat> deltas, weighted; // backward(): per layer
+        Mat delta, next;
         const Mat* X = nullptr; // the input of the last forward()
     };
 

@@ -3,6 +3,7 @@
 #include "nn/chunked_products.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace flowkit::nn {
 
@@ -18,11 +19,26 @@ constexpr Index narrow = 32;
 /// SympFlow's 10-unit potentials.
 constexpr Index narrow_outer = 12;
 
-ConstColumns columns(const Mat& M) { return {M.data(), M.rows()}; }
-Columns columns(Mat& M) { return {M.data(), M.rows()}; }
-} // namespace
+template <class Scalar>
+using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+template <class Scalar>
+using RowVector = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
 
-void affine(const Mat& in, const Mat& W, const Eigen::RowVectorXd& b, Mat& out)
+template <class Scalar>
+BasicConstColumns<Scalar> columns(const Matrix<Scalar>& M)
+{
+    return {M.data(), M.rows()};
+}
+template <class Scalar>
+BasicColumns<Scalar> columns(Matrix<Scalar>& M)
+{
+    return {M.data(), M.rows()};
+}
+
+// The products in either precision (a weight gradient of float factors summed in float).
+template <class Scalar>
+void affine_of(const Matrix<Scalar>& in, const Matrix<Scalar>& W, const RowVector<Scalar>& b,
+               Matrix<Scalar>& out)
 {
     if (std::min(W.rows(), W.cols()) > narrow) {
         out.noalias() = in * W.transpose();
@@ -30,11 +46,12 @@ void affine(const Mat& in, const Mat& W, const Eigen::RowVectorXd& b, Mat& out)
         return;
     }
     out.resize(in.rows(), W.rows());
-    chunked_times(in.rows(), W.cols(), W.rows(), columns(in), {W.data(), 1, W.rows()}, b.data(),
-                  columns(out));
+    chunked_times(in.rows(), W.cols(), W.rows(), columns(in),
+                  BasicWeights<Scalar>{W.data(), 1, W.rows()}, b.data(), columns(out));
 }
 
-void times_transpose(const Mat& in, const Mat& W, Mat& out)
+template <class Scalar>
+void times_transpose_of(const Matrix<Scalar>& in, const Matrix<Scalar>& W, Matrix<Scalar>& out)
 {
     const Index m = in.cols();
     if (std::min(W.rows(), m) > narrow) {
@@ -42,29 +59,51 @@ void times_transpose(const Mat& in, const Mat& W, Mat& out)
         return;
     }
     out.resize(in.rows(), W.rows());
-    chunked_times(in.rows(), m, W.rows(), columns(in), {W.data(), 1, W.rows()}, nullptr,
-                  columns(out));
+    chunked_times(in.rows(), m, W.rows(), columns(in), BasicWeights<Scalar>{W.data(), 1, W.rows()},
+                  static_cast<const Scalar*>(nullptr), columns(out));
 }
 
-void back_through(const Mat& delta, const Mat& W, Mat& out)
+template <class Scalar>
+void back_through_of(const Matrix<Scalar>& delta, const Matrix<Scalar>& W, Matrix<Scalar>& out)
 {
     if (std::min(W.rows(), W.cols()) > narrow) {
         out.noalias() = delta * W;
         return;
     }
     out.resize(delta.rows(), W.cols());
-    chunked_times(delta.rows(), W.rows(), W.cols(), columns(delta), {W.data(), W.rows(), 1},
-                  nullptr, columns(out));
+    chunked_times(delta.rows(), W.rows(), W.cols(), columns(delta),
+                  BasicWeights<Scalar>{W.data(), W.rows(), 1}, static_cast<const Scalar*>(nullptr),
+                  columns(out));
 }
 
-void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G)
+template <class Scalar>
+void add_outer_of(const Matrix<Scalar>& delta, const Matrix<Scalar>& in, Eigen::Ref<RowMajorMat> G)
 {
     if (std::min(G.rows(), G.cols()) > narrow_outer) {
-        G.noalias() += delta.transpose() * in;
+        if constexpr (std::is_same_v<Scalar, double>)
+            G.noalias() += delta.transpose() * in;
+        else
+            G += (delta.transpose() * in).template cast<double>();
         return;
     }
     chunked_add_transpose_times(delta.rows(), G.rows(), G.cols(), columns(delta), columns(in),
                                 G.data(), G.outerStride());
+}
+
+} // namespace
+
+void affine(const Mat& in, const Mat& W, const Eigen::RowVectorXd& b, Mat& out)
+{
+    affine_of(in, W, b, out);
+}
+
+void times_transpose(const Mat& in, const Mat& W, Mat& out) { times_transpose_of(in, W, out); }
+
+void back_through(const Mat& delta, const Mat& W, Mat& out) { back_through_of(delta, W, out); }
+
+void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G)
+{
+    add_outer_of(delta, in, G);
 }
 
 void add_outer(const Mat& delta1, const Mat& in1, const Mat& delta2, const Mat& in2,
@@ -81,23 +120,16 @@ void add_outer(const Mat& delta1, const Mat& in1, const Mat& delta2, const Mat& 
 
 void affine(const MatF& in, const MatF& W, const Eigen::RowVectorXf& b, MatF& out)
 {
-    out.noalias() = in * W.transpose();
-    out.rowwise() += b;
+    affine_of(in, W, b, out);
 }
 
-void times_transpose(const MatF& in, const MatF& W, MatF& out)
-{
-    out.noalias() = in * W.leftCols(in.cols()).transpose();
-}
+void times_transpose(const MatF& in, const MatF& W, MatF& out) { times_transpose_of(in, W, out); }
 
-void back_through(const MatF& delta, const MatF& W, MatF& out)
-{
-    out.noalias() = delta * W;
-}
+void back_through(const MatF& delta, const MatF& W, MatF& out) { back_through_of(delta, W, out); }
 
 void add_outer(const MatF& delta, const MatF& in, Eigen::Ref<RowMajorMat> G)
 {
-    G += (delta.transpose() * in).cast<double>();
+    add_outer_of(delta, in, G);
 }
 
 } // namespace flowkit::nn

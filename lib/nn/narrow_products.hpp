@@ -3,7 +3,7 @@
 // its operands and zeroes the result first: for a layer with a side of a few units (the
 // 2 -> 32 -> 2 vector field of a Neural ODE, the (x, t) input of a CNF) that is most of the
 // work, so such products (up to 32 units a side, 12 for a weight gradient) run eight rows at a
-// time through nn::chunked_products.
+// time (sixteen in float) through nn::chunked_products.
 #pragma once
 
 #include "core/eigen.hpp"
@@ -22,7 +22,7 @@ void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G);
 void add_outer(const Mat& delta1, const Mat& in1, const Mat& delta2, const Mat& in2,
                Eigen::Ref<RowMajorMat> G);
 
-/// The same products in float (nn::SinglePrecisionMlpDivergence), through Eigen's product; a
+/// The same products in float (nn::SinglePrecisionMlp, nn::SinglePrecisionMlpDivergence); a
 /// weight gradient is summed in float and added to the double G.
 void affine(const MatF& in, const MatF& W, const Eigen::RowVectorXf& b, MatF& out);
 void times_transpose(const MatF& in, const MatF& W, MatF& out);

@@ -81,3 +81,36 @@ TEST_CASE("nn chunked_add_transpose_times: G += A1^T B1 + A2^T B2 in one pass")
                 CHECK(G.rightCols(2) == before.rightCols(2));
             }
 }
+
+TEST_CASE("nn chunked products in float: sixteen rows at a time, the last chunk partial")
+{
+    // Row counts around the float chunk (16) and unroll (64) boundaries. The reference is the
+    // double product of the same float entries; a partial chunk must neither read nor write
+    // past the block's rows.
+    Rng rng(14);
+    for (Index rows : {1, 15, 16, 17, 40, 63, 64, 65, 104, 256})
+        for (Index in_cols : {1, 2, 13, 32})
+            for (Index out_cols : {1, 2, 5, 32}) {
+                const MatF tall = random_mat(rng, rows + 5, in_cols).cast<float>();
+                const Mat x = tall.bottomRows(rows).cast<double>();
+                const MatF W = random_mat(rng, out_cols, in_cols).cast<float>();
+                const Eigen::RowVectorXf b = random_mat(rng, 1, out_cols).cast<float>();
+                MatF out = MatF::Constant(rows + 3, out_cols, 7.0f);
+                nn::chunked_times(rows, in_cols, out_cols, {tall.data() + 5, tall.rows()},
+                                  {W.data(), 1, out_cols}, b.data(), {out.data(), out.rows()});
+                const Mat want = (x * W.cast<double>().transpose()).rowwise() + b.cast<double>();
+                CHECK((out.topRows(rows).cast<double>() - want).norm() <= 1e-6 * want.norm());
+                CHECK((out.bottomRows(3).array() == 7.0f).all());
+
+                const MatF A = random_mat(rng, rows, out_cols).cast<float>();
+                RowMajorMat G = random_mat(rng, out_cols, in_cols + 1);
+                const RowMajorMat before = G;
+                nn::chunked_add_transpose_times(rows, out_cols, in_cols, {A.data(), A.rows()},
+                                                {tall.data() + 5, tall.rows()}, G.data(),
+                                                in_cols + 1);
+                const Mat sum = A.cast<double>().transpose() * x;
+                CHECK((G.leftCols(in_cols) - before.leftCols(in_cols) - sum).norm() <=
+                      1e-6 * (sum.norm() + 1e-3));
+                CHECK(G.col(in_cols) == before.col(in_cols));
+            }
+}
