@@ -52,7 +52,7 @@ void store(Scalar* p, Chunk<Scalar> v)
     std::memcpy(p, &v, sizeof v);
 }
 
-// The first n < lanes entries, the rest zero; and back. A block's last rows go through the
+// The first n <= lanes entries, the rest zero; and back. A block's last rows go through the
 // vector code too: scalar loops over up to 15 float rows took a sixth of a single-precision
 // node-fit iteration. With AVX-512, masked loads and stores (a memcpy of n entries compiles to
 // rep movs, slower than the scalar loops).
@@ -141,24 +141,29 @@ void times(Index rows, Index in_cols, Index out_cols, BasicConstColumns<Scalar> 
     times_wide<4>(wide, in_cols, 0, quad, in, w, b, out, accumulate);
     times_wide<2>(wide, in_cols, quad, paired, in, w, b, out, accumulate);
     times_wide<1>(wide, in_cols, paired, out_cols, in, w, b, out, accumulate);
-    // the rows past the wide part
+    // The rows past the wide part, fewer than unroll chunks (the last one partial): every output
+    // takes them as independent chains of multiply-adds (one chain per chunk, the empty ones
+    // zero), as the wide part does; a chunk at a time, a 32-unit output layer waited on the
+    // latency of 32 dependent multiply-adds.
+    if (wide == rows)
+        return;
+    Index n[unroll];
+    for (Index u = 0; u < unroll; ++u)
+        n[u] = std::clamp(rows - wide - u * lanes, Index(0), lanes);
     for (Index j = 0; j < out_cols; ++j) {
         const Scalar* wrow = w.data + j * w.wj;
-        Scalar* o = out.data + j * out.ld;
+        Scalar* o = out.data + j * out.ld + wide;
         const Scalar bias = b ? b[j] : Scalar(0);
-        for (Index r = wide; r < rows; r += lanes) {
-            const Index n = std::min(lanes, rows - r);
-            const auto get = [n](const Scalar* p) {
-                return n == lanes ? load(p) : load_partial(p, n);
-            };
-            Chunk<Scalar> acc = accumulate ? get(o + r) + bias : Chunk<Scalar>{} + bias;
-            for (Index k = 0; k < in_cols; ++k)
-                acc += get(in.data + k * in.ld + r) * wrow[k * w.wk];
-            if (n == lanes)
-                store(o + r, acc);
-            else
-                store_partial(o + r, acc, n);
+        Chunk<Scalar> acc[unroll];
+        for (Index u = 0; u < unroll; ++u)
+            acc[u] = (accumulate ? load_partial(o + u * lanes, n[u]) : Chunk<Scalar>{}) + bias;
+        for (Index k = 0; k < in_cols; ++k) {
+            const Scalar* x = in.data + k * in.ld + wide;
+            for (Index u = 0; u < unroll; ++u)
+                acc[u] += load_partial(x + u * lanes, n[u]) * wrow[k * w.wk];
         }
+        for (Index u = 0; u < unroll; ++u)
+            store_partial(o + u * lanes, acc[u], n[u]);
     }
 }
 

@@ -239,6 +239,8 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
             m_err = ((H * m_sum).array() / m_scale).square().rowwise().mean().sqrt();
         }
 
+        if (s.adaptive()) // e^-0.2 for the step size controller, all rows at once
+            m_err_power = (-0.2 * m_err.array().log()).exp();
         m_t_start = m_t;
         m_passed.clear();
         for (Index r = 0; r < n; ++r) {
@@ -262,7 +264,7 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
                 ++m_attempts[i];
                 if (e <= 1.0 && finite) {
                     double factor = e == 0 ? max_growth
-                                           : std::clamp(safety * std::pow(e, -0.2), max_shrink,
+                                           : std::clamp(safety * m_err_power(r), max_shrink,
                                                         max_growth);
                     if (m_rejected_last[i])
                         factor = std::min(factor, 1.0);
@@ -275,7 +277,7 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
                 } else {
                     m_accepted[i] = 0;
                     m_rejected_last[i] = 1;
-                    m_h(r) *= std::isfinite(e) ? std::max(max_shrink, safety * std::pow(e, -0.2))
+                    m_h(r) *= std::isfinite(e) ? std::max(max_shrink, safety * m_err_power(r))
                                                : max_shrink;
                     const double h_min =
                         16 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(m_t(r)));
@@ -326,18 +328,25 @@ void ObservedRk::pass_observations(const ObservationTimes& times, Index r, doubl
 
 void ObservedRk::interpolate_passed()
 {
-    const Index stages = m_scheme.b.size();
-    m_passed_states.resize(Index(m_passed.size()), m_Y[0].cols());
-    m_passed_weights.resize(Index(m_passed.size()), stages);
-    for (std::size_t p = 0; p < m_passed.size(); ++p) {
-        const Index r = m_passed[p].row;
-        auto w = m_passed_weights.row(Index(p));
-        m_scheme.dense_weights(m_passed[p].theta, w);
-        w *= m_hs(r);
-        auto out = m_passed_states.row(Index(p));
-        out = m_Y[0].row(r); // the step's start
-        for (Index i = 0; i < stages; ++i)
-            out += w(i) * m_K[std::size_t(i)].row(r);
+    const Index stages = m_scheme.b.size(), P = Index(m_passed.size()), d = m_Y[0].cols();
+    m_passed_states.resize(P, d);
+    m_passed_weights.resize(P, stages);
+    for (Index p = 0; p < P; ++p) {
+        auto w = m_passed_weights.row(p);
+        m_scheme.dense_weights(m_passed[std::size_t(p)].theta, w);
+        w *= m_hs(m_passed[std::size_t(p)].row);
+    }
+    // Column by column over the observations (a row of a column-major state is strided).
+    for (Index c = 0; c < d; ++c) {
+        double* out = m_passed_states.col(c).data();
+        const double* y0 = m_Y[0].col(c).data(); // the step's start
+        for (Index p = 0; p < P; ++p)
+            out[p] = y0[m_passed[std::size_t(p)].row];
+        for (Index i = 0; i < stages; ++i) {
+            const double* k = m_K[std::size_t(i)].col(c).data();
+            for (Index p = 0; p < P; ++p)
+                out[p] += m_passed_weights(p, i) * k[m_passed[std::size_t(p)].row];
+        }
     }
 }
 

@@ -112,7 +112,7 @@ private:
     RowLabel m_label;
     long m_evaluations = 0;
     // Per row: time, step proposal, current observation index, steps in the current interval.
-    Vec m_t, m_h, m_hs, m_ts, m_err, m_t_start;
+    Vec m_t, m_h, m_hs, m_ts, m_err, m_err_power, m_t_start;
     Eigen::ArrayXXd m_scale; // the error norm's atol + rtol |x|
     std::vector<Index> m_at, m_landed;
     std::vector<long> m_sub, m_attempts;

@@ -68,7 +68,8 @@ private:
     long m_backward_evaluations = 0;
     Mat m_xbar, m_kbar, m_unused;
     std::vector<Mat> m_ybar;
-    std::vector<Index> m_rows; // the rows of one VJP, and their arguments
+    std::vector<char> m_nonzero; // per row: a nonzero cotangent in one VJP
+    std::vector<Index> m_rows;   // the rows of one VJP, and their arguments
     Vec m_rows_t;
     Mat m_rows_y, m_rows_kbar, m_rows_ybar;
 };
