@@ -37,7 +37,7 @@
 # Environment: ITERS, ITERS_MLE, REPEATS, TORCH_THREADS, TORCH_BUDGET; QUICK=1 for a smoke run
 # (100 / 10 iterations, 3 repeats, PyTorch 1 thread, 3 s budget; under 30 s). Needs cnf-sample on
 # PATH (make bench sets it), python3-torch for /usr/bin/python3 (PyTorch columns empty without
-# it). About 3 minutes on 2 idle cores at the defaults.
+# it). About 1.5 minutes on 2 idle cores at the defaults.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 QUICK=${QUICK:-0}

@@ -80,10 +80,13 @@ template <class Scalar>
 void add_outer_of(const Matrix<Scalar>& delta, const Matrix<Scalar>& in, Eigen::Ref<RowMajorMat> G)
 {
     if (std::min(G.rows(), G.cols()) > narrow_outer) {
-        if constexpr (std::is_same_v<Scalar, double>)
+        if constexpr (std::is_same_v<Scalar, double>) {
             G.noalias() += delta.transpose() * in;
-        else
-            G += (delta.transpose() * in).template cast<double>();
+        } else {
+            thread_local MatF product; // summed in float; kept, so no allocation per call
+            product.noalias() = delta.transpose() * in;
+            G += product.cast<double>();
+        }
         return;
     }
     chunked_add_transpose_times(delta.rows(), G.rows(), G.cols(), columns(delta), columns(in),
