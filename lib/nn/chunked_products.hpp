@@ -1,9 +1,10 @@
 // Matrix products with a side of a few units, on column-major blocks of rows (samples), eight
 // rows (sixteen in float) at a time in one vector register per column: the layer products of
 // the closed-form network passes (the SympFlow residual's 10-unit potentials, the 2- or 3-unit
-// sides of Neural ODE and CNF fields). Eigen's general product packs its operands and zeroes the result first;
-// for a 256 x 10 x 10 product that costs about twice the work itself (1.2 us against 0.65 us
-// measured). Its cache blocking wins once both sides are wider (nn::narrow_products says where).
+// sides of Neural ODE and CNF fields). Eigen's general product packs its operands and zeroes
+// the result first; for a 256 x 10 x 10 product that costs about twice the work itself (1.2 us
+// against 0.65 us measured). Its cache blocking wins once both sides are wider
+// (nn::narrow_products says where).
 //
 // Matrices are raw column-major blocks: a pointer and the distance between columns (ld), so
 // that a block of rows (topRows of a stacked batch) needs no copy. A weight matrix is read as

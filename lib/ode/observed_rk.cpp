@@ -236,7 +236,11 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
                     m_sum += s.e(i) * m_K[std::size_t(i)];
             m_scale = m_settings.atol +
                       m_settings.rtol * x.array().abs().max(m_x_new.array().abs());
-            m_err = ((H * m_sum).array() / m_scale).square().rowwise().mean().sqrt();
+            // The RMS over a row's components, column by column (rows are strided).
+            m_err.setZero(n);
+            for (Index c = 0; c < m_sum.cols(); ++c)
+                m_err.array() += (m_hs.array() * m_sum.col(c).array() / m_scale.col(c)).square();
+            m_err = (m_err.array() / double(m_sum.cols())).sqrt();
         }
 
         if (s.adaptive()) // e^-0.2 for the step size controller, all rows at once
