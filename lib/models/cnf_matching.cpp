@@ -104,7 +104,7 @@ double CnfMatchingLoss::block_loss(Block& b, Vec& g)
 
 double CnfMatchingLoss::block_loss_single(Block& b, Vec& g)
 {
-    m_single.forward_for_gradient(b.inputs_f, b.ws_f, b.out_f);
+    m_single.forward(b.inputs_f, b.ws_f, b.out_f);
     b.out_f -= b.targets_f;
     const double loss = b.out_f.cast<double>().squaredNorm();
     b.out_f *= 2.0f;

@@ -172,10 +172,13 @@ void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, bool keep_deri
                           bool single) const
 {
     input(t, x, s); // the reverse pass reads s.in again
-    if (single)
-        m_single->forward(s.in, s.single, s.out);
-    else
+    if (!single) {
         m_kernel.forward(s.in, s.ws, s.out, keep_derivatives);
+        return;
+    }
+    s.in_f = s.in.cast<float>();
+    m_single->forward(s.in_f, s.single, s.out_f, keep_derivatives);
+    s.out = s.out_f.cast<double>();
 }
 
 void NeuralField::field_value(const Mat& x, const Scratch& s, Mat& f) const
@@ -250,13 +253,9 @@ void NeuralField::vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec
     }
     // In float: the network's input, its output, the cotangent and the row weights; the
     // parameter gradient is summed in float over the rows and added in double.
-    input(t, x, s);
-    s.in_f = s.in.cast<float>();
-    m_single->forward_for_gradient(s.in_f, s.single, s.out_f);
-    if (f) {
-        s.out = s.out_f.cast<double>();
+    forward(t, x, s, true, true);
+    if (f)
         field_value(x, s, *f);
-    }
     const Index m = m_arch.ode_dim(), d = m_arch.data_dim();
     s.abar_f = a.rightCols(m_arch.second_order ? d : m).cast<float>();
     if (w)

@@ -155,24 +155,29 @@ void activation_second_derivative(Activation act, const MatF& Z, const MatF& A, 
     activation_second_derivative_of(act, Z, A, D, D2);
 }
 
-MlpKernel::MlpKernel(const Mlp& net, const Vec& theta) : m_net(net)
+template <class Scalar>
+BasicMlpKernel<Scalar>::BasicMlpKernel(const Mlp& net, const Vec& theta) : m_net(net)
 {
     set_params(theta);
 }
 
-void MlpKernel::set_params(const Vec& theta)
+template <class Scalar>
+void BasicMlpKernel<Scalar>::set_params(const Vec& theta)
 {
     const Index L = m_net.layers();
     m_W.resize(std::size_t(L));
     m_b.resize(std::size_t(L));
-    Mat b;
+    Mat W, b;
     for (Index l = 0; l < L; ++l) {
-        m_net.unpack(theta, l, m_W[std::size_t(l)], b);
-        m_b[std::size_t(l)] = b.row(0);
+        m_net.unpack(theta, l, W, b);
+        m_W[std::size_t(l)] = W.cast<Scalar>();
+        m_b[std::size_t(l)] = b.row(0).cast<Scalar>();
     }
 }
 
-void MlpKernel::forward(const Mat& X, Workspace& ws, Mat& out, bool keep_derivatives) const
+template <class Scalar>
+void BasicMlpKernel<Scalar>::forward(const Matrix& X, Workspace& ws, Matrix& out,
+                                     bool keep_derivatives) const
 {
     const Index L = m_net.layers();
     if (X.cols() != m_net.input_dim())
@@ -182,7 +187,7 @@ void MlpKernel::forward(const Mat& X, Workspace& ws, Mat& out, bool keep_derivat
     ws.A.resize(std::size_t(L - 1));
     ws.D.resize(std::size_t(L - 1));
     ws.X = &X;
-    const Mat* in = &X;
+    const Matrix* in = &X;
     for (Index l = 0; l + 1 < L; ++l) {
         const auto k = std::size_t(l);
         affine(*in, m_W[k], m_b[k], ws.next);
@@ -196,8 +201,9 @@ void MlpKernel::forward(const Mat& X, Workspace& ws, Mat& out, bool keep_derivat
     affine(*in, m_W[k], m_b[k], out);
 }
 
-void MlpKernel::backward(const Mat& abar, const Vec* w, Workspace& ws, Mat* xbar,
-                         Eigen::Ref<Vec> grad) const
+template <class Scalar>
+void BasicMlpKernel<Scalar>::backward(const Matrix& abar, const Vector* w, Workspace& ws,
+                                      Matrix* xbar, Eigen::Ref<Vec> grad) const
 {
     const Index L = m_net.layers();
     const bool params = grad.size() > 0;
@@ -208,19 +214,20 @@ void MlpKernel::backward(const Mat& abar, const Vec* w, Workspace& ws, Mat* xbar
     // one matrix of alternating shapes was reallocated twice a call.
     ws.deltas.resize(std::size_t(L));
     ws.weighted.resize(std::size_t(L));
-    const Mat* delta = &abar;
+    const Matrix* delta = &abar;
     for (Index l = L - 1; l >= 0; --l) {
         const auto k = std::size_t(l);
         if (params) {
-            const Mat& in = l == 0 ? *ws.X : ws.A[k - 1];
-            const Mat* d = delta;
+            const Matrix& in = l == 0 ? *ws.X : ws.A[k - 1];
+            const Matrix* d = delta;
             if (w) {
                 ws.weighted[k] = w->asDiagonal() * *delta;
                 d = &ws.weighted[k];
             }
             const Index off = m_net.weight_offset(l), rows = m_W[k].rows(), cols = m_W[k].cols();
             add_outer(*d, in, Eigen::Map<RowMajorMat>(grad.data() + off, rows, cols));
-            grad.segment(off + rows * cols, rows) += d->colwise().sum().transpose();
+            grad.segment(off + rows * cols, rows) +=
+                d->colwise().sum().transpose().template cast<double>();
         }
         if (l > 0) {
             back_through(*delta, m_W[k], ws.next);
@@ -232,7 +239,8 @@ void MlpKernel::backward(const Mat& abar, const Vec* w, Workspace& ws, Mat* xbar
     }
 }
 
-void MlpKernel::tangent(const Mat& V, Workspace& ws, Mat& out) const
+template <class Scalar>
+void BasicMlpKernel<Scalar>::tangent(const Matrix& V, Workspace& ws, Matrix& out) const
 {
     const Index L = m_net.layers();
     // Z'_1 = V W_1^T, Z'_{l+1} = (D_l .* Z'_l) W_{l+1}^T.
@@ -244,5 +252,8 @@ void MlpKernel::tangent(const Mat& V, Workspace& ws, Mat& out) const
     }
     out = ws.delta;
 }
+
+template class BasicMlpKernel<double>;
+template class BasicMlpKernel<float>;
 
 } // namespace flowkit::nn

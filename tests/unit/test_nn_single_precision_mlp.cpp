@@ -28,8 +28,10 @@ TEST_CASE("nn: SinglePrecisionMlp agrees with the double kernel to float accurac
 
         const nn::SinglePrecisionMlp single(kernel);
         nn::SinglePrecisionMlp::Workspace sws;
-        Mat got;
-        single.forward(X, sws, got);
+        const MatF Xf = X.cast<float>();
+        MatF got_f;
+        single.forward(Xf, sws, got_f, false);
+        const Mat got = got_f.cast<double>();
         REQUIRE(got.rows() == 130);
         REQUIRE(got.cols() == 2);
         const double scale = want.cwiseAbs().maxCoeff();
@@ -73,7 +75,7 @@ TEST_CASE("nn: SinglePrecisionMlp's gradients agree with the double kernel and w
             const nn::SinglePrecisionMlp single(net, theta);
             nn::SinglePrecisionMlp::Workspace sws;
             MatF out_f, xbar_f;
-            single.forward_for_gradient(Xf, sws, out_f);
+            single.forward(Xf, sws, out_f);
             CHECK((out_f.cast<double>() - out).cwiseAbs().maxCoeff() <
                   1e-6 * out.cwiseAbs().maxCoeff());
             Vec got = Vec::Constant(net.num_params(), 1.0); // backward adds
@@ -129,12 +131,12 @@ TEST_CASE("nn: SinglePrecisionMlp::set_params reads the Mlp's layout")
     const nn::MlpKernel kernel(net, theta);
     nn::SinglePrecisionMlp from_kernel(kernel), from_theta(net, Vec::Zero(net.num_params()));
     from_theta.set_params(theta);
-    Mat X(4, 2);
-    X << 0.1, -0.2, 1.0, 0.5, -1.5, 2.0, 0.0, 0.3;
+    MatF X(4, 2);
+    X << 0.1f, -0.2f, 1.0f, 0.5f, -1.5f, 2.0f, 0.0f, 0.3f;
     nn::SinglePrecisionMlp::Workspace ws;
-    Mat a, b;
+    MatF a, b;
     from_kernel.forward(X, ws, a);
     from_theta.forward(X, ws, b);
     CHECK(a == b);
-    CHECK(a.cwiseAbs().maxCoeff() > 0.1);
+    CHECK(a.cwiseAbs().maxCoeff() > 0.1f);
 }
