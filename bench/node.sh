@@ -29,7 +29,7 @@
 # iteration.
 # Environment: ITERS, ADJ_ITERS, TORCH_THREADS; QUICK=1 for a smoke run (20 / 5 iterations).
 # Needs integrate and node-fit on PATH (make bench sets it), python3-torch for /usr/bin/python3
-# (PyTorch rows skipped without it). Takes about 10 minutes on 2 idle cores at the defaults.
+# (PyTorch rows skipped without it). Takes about 8 minutes on 2 idle cores at the defaults.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 QUICK=${QUICK:-0}

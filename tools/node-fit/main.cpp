@@ -82,7 +82,7 @@ int main(int argc, char** argv)
             ("batch", "Trajectories per optimiser step (0: all; an epoch is a pass over all).",
              cxxopts::value<std::string>()->default_value("0"), "B")
             ("precision", "Arithmetic of the network and its gradients: double, or single "
-                          "(float: about 1.6x as fast, relative error about 1e-7 per "
+                          "(float: about 1.7x as fast, relative error about 1e-7 per "
                           "evaluation; the states, the solver, the loss and Adam stay double).",
              cxxopts::value<std::string>()->default_value("double"), "P");
         // clang-format on
