@@ -57,6 +57,42 @@ Mat jacobian_fd(const nn::MlpKernel& k, const Mat& U, Index i, Index d)
     return J;
 }
 
+/// The random inputs of an MlpDivergence test: points U (n x d+1), probes P, cotangents outbar
+/// and divbar, a tangent V and row weights w.
+struct DivergenceInputs
+{
+    Mat U, P, outbar, V;
+    Vec divbar, w;
+};
+
+DivergenceInputs random_divergence_inputs(Index n, Index d, std::uint64_t seed)
+{
+    Rng rng(seed);
+    DivergenceInputs in;
+    in.U = random_mat(rng, n, d + 1);
+    in.P = random_mat(rng, n, d);
+    in.outbar = random_mat(rng, n, d);
+    in.V = random_mat(rng, n, d + 1);
+    in.divbar = random_mat(rng, n, 1);
+    in.w = random_mat(rng, n, 1);
+    return in;
+}
+
+/// sum_i w_i (outbar_i . N(U_i) + divbar_i div_i) of the double network theta at the points U
+/// (every w_i = 1 unless weighted).
+double divergence_loss(const nn::Mlp& net, const Vec& theta, const DivergenceInputs& in,
+                       const Mat& U, bool probed, bool weighted)
+{
+    const nn::MlpKernel k(net, theta);
+    const nn::MlpDivergence dv(k);
+    nn::MlpDivergence::Workspace ws;
+    Mat out;
+    Vec div;
+    dv.forward(U, probed ? &in.P : nullptr, ws, out, div);
+    const Vec per_row = in.outbar.cwiseProduct(out).rowwise().sum() + in.divbar.cwiseProduct(div);
+    return weighted ? in.w.dot(per_row) : per_row.sum();
+}
+
 } // namespace
 
 TEST_CASE("MlpDivergence: trace and Hutchinson products match the Jacobian by differences")
@@ -95,21 +131,11 @@ TEST_CASE("MlpDivergence: weight, input and tangent derivatives match central di
             CAPTURE(nn::activation_name(act));
             const nn::Mlp net({d + 1, 6, 4, d}, act);
             const Vec theta = random_params(net, 7);
-            Rng rng(8);
-            const Mat U = random_mat(rng, n, d + 1), P = random_mat(rng, n, d);
-            const Mat outbar = random_mat(rng, n, d), V = random_mat(rng, n, d + 1);
-            const Vec divbar = random_mat(rng, n, 1), w = random_mat(rng, n, 1);
-            // L = sum_i w_i (outbar_i . N(U_i) + divbar_i div_i)
+            const DivergenceInputs in = random_divergence_inputs(n, d, 8);
+            const Mat &U = in.U, &P = in.P, &outbar = in.outbar, &V = in.V;
+            const Vec &divbar = in.divbar, &w = in.w;
             const auto loss = [&](const Vec& th, const Mat& u, bool weighted) {
-                const nn::MlpKernel k(net, th);
-                const nn::MlpDivergence dv(k);
-                nn::MlpDivergence::Workspace ws;
-                Mat out;
-                Vec div;
-                dv.forward(u, probed ? &P : nullptr, ws, out, div);
-                const Vec per_row = outbar.cwiseProduct(out).rowwise().sum() +
-                                    divbar.cwiseProduct(div);
-                return weighted ? w.dot(per_row) : per_row.sum();
+                return divergence_loss(net, th, in, u, probed, weighted);
             };
             const nn::MlpKernel kernel(net, theta);
             const nn::MlpDivergence div(kernel);
@@ -157,10 +183,9 @@ TEST_CASE("SinglePrecisionMlpDivergence: its values and derivatives are double's
             CAPTURE(nn::activation_name(act));
             const nn::Mlp net({d + 1, 9, 7, d}, act);
             const Vec theta = random_params(net, 9);
-            Rng rng(10);
-            const Mat U = random_mat(rng, n, d + 1), P = random_mat(rng, n, d);
-            const Mat outbar = random_mat(rng, n, d), V = random_mat(rng, n, d + 1);
-            const Vec divbar = random_mat(rng, n, 1), w = random_mat(rng, n, 1);
+            const DivergenceInputs in = random_divergence_inputs(n, d, 10);
+            const Mat &U = in.U, &P = in.P, &outbar = in.outbar, &V = in.V;
+            const Vec &divbar = in.divbar, &w = in.w;
             const nn::MlpKernel kernel(net, theta);
 
             const nn::MlpDivergence div(kernel);
@@ -192,13 +217,7 @@ TEST_CASE("SinglePrecisionMlpDivergence: its values and derivatives are double's
             CHECK(grad_f != grad); // the float path ran
 
             const auto loss = [&](const Vec& th) {
-                const nn::MlpKernel k(net, th);
-                const nn::MlpDivergence dvg(k);
-                nn::MlpDivergence::Workspace w2;
-                Mat o;
-                Vec dd;
-                dvg.forward(U, probed ? &P : nullptr, w2, o, dd);
-                return w.dot(outbar.cwiseProduct(o).rowwise().sum() + divbar.cwiseProduct(dd));
+                return divergence_loss(net, th, in, U, probed, true);
             };
             CHECK(rel_diff(grad_f, central_gradient(loss, theta, 1e-6)) < 1e-5);
         }
