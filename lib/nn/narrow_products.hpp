@@ -2,8 +2,8 @@
 // nn::HessianVectorKernel), fast also when one side is a few units wide. Eigen's product packs
 // its operands and zeroes the result first: for a layer with a side of a few units (the
 // 2 -> 32 -> 2 vector field of a Neural ODE, the (x, t) input of a CNF) that is most of the
-// work, so such products (up to 32 units a side, 12 for a weight gradient) run eight rows at a
-// time (sixteen in float) through nn::chunked_products.
+// work, so such products (up to 32 units a side, 12 for a weight gradient; up to 64 on blocks of
+// at most 256 rows) run eight rows at a time (sixteen in float) through nn::chunked_products.
 #pragma once
 
 #include "core/eigen.hpp"
