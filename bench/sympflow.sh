@@ -27,7 +27,7 @@
 # harmonic run: energy error <= 1e-4 and position error <= 0.1 after under 2 minutes of training;
 # Henon-Heiles: energy error below 1e-3 (the issue's quality bound).
 # Needs build/sympflow-train and build/integrate; python3-torch for /usr/bin/python3 (PyTorch rows
-# skipped without it). Takes 8-10 minutes on 2 cores (without FULL=1).
+# skipped without it). Takes about 10 minutes on 2 cores (without FULL=1).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
