@@ -37,22 +37,23 @@ int hamiltonian_main(int argc, char** argv)
 // Henon-Heiles orbits of the demo within 0.02 of their reference sections, and 3 lost the one in
 // a thin island chain; with these, 6 of 7 keep all 10 and none loses that one
 // (bench/sympflow-sections.sh).
-constexpr long default_epochs = 72000;
-constexpr long default_lbfgs_points_per_collocation = 2;
+constexpr long default_epochs = 72000, default_lbfgs_points_per_collocation = 2;
+constexpr long earlier_epochs = 24000, earlier_lbfgs_points_per_collocation = 4;
 
 /// Fills in the epochs and the L-BFGS set of unsupervised training and records both among the
 /// model's options, so that a resumed run is the run that was stopped whatever the defaults are
-/// then. A resumed model that does not record its epochs is from before these defaults, when
-/// they were 24000 epochs and 4 C points.
+/// then. A resumed model that does not record its epochs is from before these defaults and
+/// keeps the earlier ones.
 void resolve_equation_defaults(const nn::TrainingCommandLine& cl, models::SympflowTrainJob& job)
 {
     const bool earlier_defaults =
         cl.resumed && !cl.resumed->json.at("training").at("options").contains("epochs");
     if (earlier_defaults && !cl.args.count("epochs"))
-        job.training.epochs = 24000;
+        job.training.epochs = earlier_epochs;
+    const long points_per_collocation = earlier_defaults ? earlier_lbfgs_points_per_collocation
+                                                        : default_lbfgs_points_per_collocation;
     if (job.loss.lbfgs_collocation == 0)
-        job.loss.lbfgs_collocation =
-            (earlier_defaults ? 4 : default_lbfgs_points_per_collocation) * job.loss.collocation;
+        job.loss.lbfgs_collocation = points_per_collocation * job.loss.collocation;
     job.training.options["epochs"] = std::to_string(job.training.epochs);
     job.training.options["lbfgs-collocation"] = std::to_string(job.loss.lbfgs_collocation);
 }
