@@ -8,7 +8,7 @@
 # The criterion is every point within 0.02. Prints one line per seed and a summary.
 #   usage: bench/sympflow-sections.sh [OPTION...]   (extra sympflow-train options, e.g. --dt 1)
 # Environment: SEEDS (default "0 1 2 3 4 5 6"). Needs sympflow-train, integrate and poincare on
-# PATH (make bench sets it). About 100 s per seed on 2 cores, plus 45 s for the reference.
+# PATH (make bench sets it). About 110 s per seed on 2 cores, plus 45 s for the reference.
 set -euo pipefail
 SEEDS=${SEEDS:-0 1 2 3 4 5 6}
 work=$(mktemp -d)

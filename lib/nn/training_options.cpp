@@ -41,6 +41,15 @@ bool same_value(const std::string& a, const std::string& b)
     return !a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0' && x == y;
 }
 
+/// "a quarter of --epochs", "a third of --epochs", "1/5 of --epochs".
+std::string share_of_epochs(long share)
+{
+    const char* const words[] = {"", "all", "a half", "a third", "a quarter"};
+    return (share < long(std::size(words)) ? std::string(words[share])
+                                           : "1/" + std::to_string(share)) +
+           " of --epochs";
+}
+
 } // namespace
 
 void add_training_options(cxxopts::Options& opts, const TrainingDefaults& d)
@@ -67,8 +76,8 @@ void add_training_options(cxxopts::Options& opts, const TrainingDefaults& d)
          "F")
         ("lr-min", "cosine schedule: the rate at the end.",
          value<std::string>()->default_value("0"), "X")
-        ("lbfgs-epochs", "adam+lbfgs: the L-BFGS epochs at the end (default: a quarter of "
-         "--epochs).", value<std::string>()->default_value("-1"), "N")
+        ("lbfgs-epochs", "adam+lbfgs: the L-BFGS epochs at the end (default: " +
+         share_of_epochs(d.lbfgs_share) + ").", value<std::string>()->default_value("-1"), "N")
         ("lbfgs-memory", "L-BFGS: curvature pairs kept.",
          value<std::string>()->default_value("10"), "M")
         ("grad-tol", "L-BFGS: stop when |gradient| <= X max(1, |parameters|).",

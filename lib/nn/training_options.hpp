@@ -24,6 +24,7 @@ struct TrainingDefaults
     double clip = 0;
     std::string hidden = "32,32";
     std::string activation = "tanh";
+    long lbfgs_share = 4; ///< adam+lbfgs: L-BFGS takes epochs / lbfgs_share unless --lbfgs-epochs
 };
 
 /// Adds the "Training" group: --epochs --lr --optimizer --schedule --clip --weight-decay

@@ -32,30 +32,40 @@ int hamiltonian_main(int argc, char** argv)
     });
 }
 
-// The defaults of unsupervised training: 72000 epochs, the last quarter L-BFGS on 2 C points,
-// about 100 s on 2 cores. With 24000 epochs and 4 C points (43 s), 4 of 7 seeds kept all 10
-// Henon-Heiles orbits of the demo within 0.02 of their reference sections, and 3 lost the one in
-// a thin island chain; with these, 6 of 7 keep all 10 and none loses that one
-// (bench/sympflow-sections.sh).
-constexpr long default_epochs = 72000, default_lbfgs_points_per_collocation = 2;
-constexpr long earlier_epochs = 24000, earlier_lbfgs_points_per_collocation = 4;
+// The defaults of unsupervised training: 72000 epochs, the last third L-BFGS on 2 C points,
+// about 110 s on 2 cores. With 24000 epochs, a quarter L-BFGS on 4 C points (43 s), 4 of 7
+// seeds kept all 10 Henon-Heiles orbits of the demo within 0.02 of their reference sections, and
+// 3 lost the one in a thin island chain; with 72000 epochs and a quarter, 6 of 7; with these,
+// 7 of 7 (bench/sympflow-sections.sh).
+constexpr long default_epochs = 72000, default_lbfgs_share = 3,
+               default_lbfgs_points_per_collocation = 2;
+// Models that do not record their epochs (before 72000) resume with these; models that record
+// their epochs but not their L-BFGS epochs, with a quarter.
+constexpr long earlier_epochs = 24000, earlier_lbfgs_share = 4,
+               earlier_lbfgs_points_per_collocation = 4;
 
-/// Fills in the epochs and the L-BFGS set of unsupervised training and records both among the
-/// model's options, so that a resumed run is the run that was stopped whatever the defaults are
-/// then. A resumed model that does not record its epochs is from before these defaults and
-/// keeps the earlier ones.
+/// Fills in the epochs, the L-BFGS epochs and the L-BFGS set of unsupervised training and
+/// records them among the model's options, so that a resumed run is the run that was stopped
+/// whatever the defaults are then.
 void resolve_equation_defaults(const nn::TrainingCommandLine& cl, models::SympflowTrainJob& job)
 {
-    const bool earlier_defaults =
-        cl.resumed && !cl.resumed->json.at("training").at("options").contains("epochs");
+    const io::Json* recorded =
+        cl.resumed ? &cl.resumed->json.at("training").at("options") : nullptr;
+    const bool earlier_defaults = recorded && !recorded->contains("epochs");
+    nn::TrainingParams& p = job.training;
     if (earlier_defaults && !cl.args.count("epochs"))
-        job.training.epochs = earlier_epochs;
+        p.epochs = earlier_epochs;
+    if (recorded && !recorded->contains("lbfgs-epochs"))
+        p.lbfgs_share = earlier_lbfgs_share;
+    if (p.lbfgs_epochs < 0)
+        p.lbfgs_epochs = p.epochs / p.lbfgs_share;
     const long points_per_collocation = earlier_defaults ? earlier_lbfgs_points_per_collocation
                                                         : default_lbfgs_points_per_collocation;
     if (job.loss.lbfgs_collocation == 0)
         job.loss.lbfgs_collocation = points_per_collocation * job.loss.collocation;
-    job.training.options["epochs"] = std::to_string(job.training.epochs);
-    job.training.options["lbfgs-collocation"] = std::to_string(job.loss.lbfgs_collocation);
+    p.options["epochs"] = std::to_string(p.epochs);
+    p.options["lbfgs-epochs"] = std::to_string(p.lbfgs_epochs);
+    p.options["lbfgs-collocation"] = std::to_string(job.loss.lbfgs_collocation);
 }
 
 int main(int argc, char** argv)
@@ -79,7 +89,7 @@ int main(int argc, char** argv)
         io::add_common_options(opts);
         ode::add_system_options(opts);
         nn::add_training_options(opts, {default_epochs, 5e-3, "adam+lbfgs", "constant", 1.0, "10,10",
-                                        "tanh"});
+                                        "tanh", default_lbfgs_share});
         // clang-format off
         opts.add_options("SympFlow")
             ("dt", "The flow is learnt for t in [0, D]; integrate --flow composes N(D, .). "
@@ -149,6 +159,7 @@ int main(int argc, char** argv)
         job.loss.threads = cl.common.threads;
         job.batch_size = io::integer_option(args, "batch-size");
         job.training = nn::training_params(cl, "sympflow-train");
+        job.training.lbfgs_share = default_lbfgs_share;
         if (!from_data) {
             resolve_equation_defaults(cl, job);
         } else { // the paper's supervised set-up, unless asked otherwise
