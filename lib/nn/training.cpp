@@ -70,6 +70,9 @@ void TrainingParams::check() const
     adam.check();
     lbfgs.check();
     require_option(lbfgs_epochs >= -1, "--lbfgs-epochs", ">= 0", double(lbfgs_epochs));
+    if (lbfgs_epochs >= 0 && optimizer != OptimizerKind::adam_lbfgs)
+        throw UsageError("--lbfgs-epochs sets the L-BFGS phase of --optimizer adam+lbfgs, not of " +
+                         to_string(optimizer));
     if (lbfgs_share < 1)
         throw std::logic_error("TrainingParams::lbfgs_share must be >= 1");
     require_option(log_every >= 1, "--log-every", ">= 1", double(log_every));

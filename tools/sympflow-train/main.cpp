@@ -57,14 +57,16 @@ void resolve_equation_defaults(const nn::TrainingCommandLine& cl, models::Sympfl
         p.epochs = earlier_epochs;
     if (recorded && !recorded->contains("lbfgs-epochs"))
         p.lbfgs_share = earlier_lbfgs_share;
-    if (p.lbfgs_epochs < 0)
+    const bool adam_then_lbfgs = p.optimizer == nn::OptimizerKind::adam_lbfgs;
+    if (adam_then_lbfgs && p.lbfgs_epochs < 0)
         p.lbfgs_epochs = p.epochs / p.lbfgs_share;
     const long points_per_collocation = earlier_defaults ? earlier_lbfgs_points_per_collocation
                                                         : default_lbfgs_points_per_collocation;
     if (job.loss.lbfgs_collocation == 0)
         job.loss.lbfgs_collocation = points_per_collocation * job.loss.collocation;
     p.options["epochs"] = std::to_string(p.epochs);
-    p.options["lbfgs-epochs"] = std::to_string(p.lbfgs_epochs);
+    if (adam_then_lbfgs)
+        p.options["lbfgs-epochs"] = std::to_string(p.lbfgs_epochs);
     p.options["lbfgs-collocation"] = std::to_string(job.loss.lbfgs_collocation);
 }
 
