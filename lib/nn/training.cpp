@@ -59,7 +59,7 @@ long TrainingParams::adam_epochs() const
     case OptimizerKind::lbfgs:
         return 0;
     case OptimizerKind::adam_lbfgs:
-        return epochs - (lbfgs_epochs >= 0 ? std::min(lbfgs_epochs, epochs) : epochs / lbfgs_share);
+        return epochs - (lbfgs_epochs >= 0 ? std::min(lbfgs_epochs, epochs) : epochs / 4);
     }
     return epochs;
 }
@@ -73,8 +73,6 @@ void TrainingParams::check() const
     if (lbfgs_epochs >= 0 && optimizer != OptimizerKind::adam_lbfgs)
         throw UsageError("--lbfgs-epochs sets the L-BFGS phase of --optimizer adam+lbfgs, not of " +
                          to_string(optimizer));
-    if (lbfgs_share < 1)
-        throw std::logic_error("TrainingParams::lbfgs_share must be >= 1");
     require_option(log_every >= 1, "--log-every", ">= 1", double(log_every));
     require_option(checkpoint_every >= 0, "--checkpoint-every", ">= 0", double(checkpoint_every));
     if (checkpoint_every > 0 && output.empty())

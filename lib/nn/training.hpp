@@ -37,8 +37,7 @@ struct TrainingParams
     AdamParams adam;                     ///< lr, betas, eps, weight decay, clip (its epochs unused)
     Schedule schedule;                   ///< kind and its options; lr and span set by the loop
     LbfgsParams lbfgs;
-    long lbfgs_epochs = -1;              ///< adam+lbfgs: L-BFGS epochs at the end; -1: the share
-    long lbfgs_share = 4;                ///< lbfgs_epochs -1: L-BFGS for epochs / lbfgs_share
+    long lbfgs_epochs = -1;              ///< adam+lbfgs: L-BFGS epochs at the end; -1 = a quarter
     std::optional<double> target_loss;   ///< stop once an epoch's loss is below it
     std::string history;                 ///< --history file ("" = none)
     long log_every = 1;                  ///< history row every K epochs (and the last), >= 1

@@ -39,35 +39,40 @@ int hamiltonian_main(int argc, char** argv)
 // 7 of 7 (bench/sympflow-sections.sh).
 constexpr long default_epochs = 72000, default_lbfgs_share = 3,
                default_lbfgs_points_per_collocation = 2;
-// Models that do not record their epochs (before 72000) resume with these; models that record
-// their epochs but not their L-BFGS epochs, with a quarter.
+// Models that do not record their epochs (before 72000) resume with these; models that do not
+// record their L-BFGS epochs, with a quarter.
 constexpr long earlier_epochs = 24000, earlier_lbfgs_share = 4,
                earlier_lbfgs_points_per_collocation = 4;
 
-/// Fills in the epochs, the L-BFGS epochs and the L-BFGS set of unsupervised training and
-/// records them among the model's options, so that a resumed run is the run that was stopped
-/// whatever the defaults are then.
+/// Adam then L-BFGS: fills in the L-BFGS epochs, a third of the epochs unless given, and records
+/// them, so that a resumed run is the run that was stopped whatever the defaults are then.
+void resolve_lbfgs_epochs(const nn::TrainingCommandLine& cl, nn::TrainingParams& p)
+{
+    if (p.optimizer != nn::OptimizerKind::adam_lbfgs)
+        return;
+    if (p.lbfgs_epochs < 0) {
+        const bool earlier =
+            cl.resumed && !cl.resumed->json.at("training").at("options").contains("lbfgs-epochs");
+        p.lbfgs_epochs = p.epochs / (earlier ? earlier_lbfgs_share : default_lbfgs_share);
+    }
+    p.options["lbfgs-epochs"] = std::to_string(p.lbfgs_epochs);
+}
+
+/// Fills in and records the epochs, the L-BFGS epochs and the L-BFGS set of unsupervised
+/// training, likewise.
 void resolve_equation_defaults(const nn::TrainingCommandLine& cl, models::SympflowTrainJob& job)
 {
-    const io::Json* recorded =
-        cl.resumed ? &cl.resumed->json.at("training").at("options") : nullptr;
-    const bool earlier_defaults = recorded && !recorded->contains("epochs");
-    nn::TrainingParams& p = job.training;
+    const bool earlier_defaults =
+        cl.resumed && !cl.resumed->json.at("training").at("options").contains("epochs");
     if (earlier_defaults && !cl.args.count("epochs"))
-        p.epochs = earlier_epochs;
-    if (recorded && !recorded->contains("lbfgs-epochs"))
-        p.lbfgs_share = earlier_lbfgs_share;
-    const bool adam_then_lbfgs = p.optimizer == nn::OptimizerKind::adam_lbfgs;
-    if (adam_then_lbfgs && p.lbfgs_epochs < 0)
-        p.lbfgs_epochs = p.epochs / p.lbfgs_share;
+        job.training.epochs = earlier_epochs;
+    job.training.options["epochs"] = std::to_string(job.training.epochs);
+    resolve_lbfgs_epochs(cl, job.training);
     const long points_per_collocation = earlier_defaults ? earlier_lbfgs_points_per_collocation
                                                         : default_lbfgs_points_per_collocation;
     if (job.loss.lbfgs_collocation == 0)
         job.loss.lbfgs_collocation = points_per_collocation * job.loss.collocation;
-    p.options["epochs"] = std::to_string(p.epochs);
-    if (adam_then_lbfgs)
-        p.options["lbfgs-epochs"] = std::to_string(p.lbfgs_epochs);
-    p.options["lbfgs-collocation"] = std::to_string(job.loss.lbfgs_collocation);
+    job.training.options["lbfgs-collocation"] = std::to_string(job.loss.lbfgs_collocation);
 }
 
 int main(int argc, char** argv)
@@ -161,7 +166,6 @@ int main(int argc, char** argv)
         job.loss.threads = cl.common.threads;
         job.batch_size = io::integer_option(args, "batch-size");
         job.training = nn::training_params(cl, "sympflow-train");
-        job.training.lbfgs_share = default_lbfgs_share;
         if (!from_data) {
             resolve_equation_defaults(cl, job);
         } else { // the paper's supervised set-up, unless asked otherwise
@@ -176,6 +180,7 @@ int main(int argc, char** argv)
                 p.adam.lr = 5e-2;
             if (!args.count("clip"))
                 p.adam.clip = 0;
+            resolve_lbfgs_epochs(cl, p);
         }
         job.resumed = cl.resumed;
         models::run_sympflow_training(job, *system);
