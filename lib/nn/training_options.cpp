@@ -44,10 +44,10 @@ bool same_value(const std::string& a, const std::string& b)
 /// "a quarter of --epochs", "a third of --epochs", "1/5 of --epochs".
 std::string share_of_epochs(long share)
 {
-    const char* const words[] = {"", "all", "a half", "a third", "a quarter"};
-    return (share < long(std::size(words)) ? std::string(words[share])
-                                           : "1/" + std::to_string(share)) +
-           " of --epochs";
+    const std::string part = share == 3   ? "a third"
+                             : share == 4 ? "a quarter"
+                                          : "1/" + std::to_string(share);
+    return part + " of --epochs";
 }
 
 } // namespace

@@ -24,7 +24,9 @@ struct TrainingDefaults
     double clip = 0;
     std::string hidden = "32,32";
     std::string activation = "tanh";
-    long lbfgs_share = 4; ///< adam+lbfgs: L-BFGS takes epochs / lbfgs_share unless --lbfgs-epochs
+    /// The L-BFGS share of --epochs that --help names as --lbfgs-epochs' default. The loop takes a
+    /// quarter; a tool with another share fills in TrainingParams::lbfgs_epochs itself.
+    long lbfgs_share = 4;
 };
 
 /// Adds the "Training" group: --epochs --lr --optimizer --schedule --clip --weight-decay
