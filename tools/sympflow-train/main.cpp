@@ -44,6 +44,13 @@ constexpr long default_epochs = 72000, default_lbfgs_share = 3,
 constexpr long earlier_epochs = 24000, earlier_lbfgs_share = 4,
                earlier_lbfgs_points_per_collocation = 4;
 
+/// Whether the run resumes a model that does not record `option`: one from before its default
+/// was recorded.
+bool resumes_without(const nn::TrainingCommandLine& cl, const char* option)
+{
+    return cl.resumed && !cl.resumed->json.at("training").at("options").contains(option);
+}
+
 /// Adam then L-BFGS: fills in the L-BFGS epochs, a third of the epochs unless given, and records
 /// them, so that a resumed run is the run that was stopped whatever the defaults are then.
 void resolve_lbfgs_epochs(const nn::TrainingCommandLine& cl, nn::TrainingParams& p)
@@ -51,9 +58,9 @@ void resolve_lbfgs_epochs(const nn::TrainingCommandLine& cl, nn::TrainingParams&
     if (p.optimizer != nn::OptimizerKind::adam_lbfgs)
         return;
     if (p.lbfgs_epochs < 0) {
-        const bool earlier =
-            cl.resumed && !cl.resumed->json.at("training").at("options").contains("lbfgs-epochs");
-        p.lbfgs_epochs = p.epochs / (earlier ? earlier_lbfgs_share : default_lbfgs_share);
+        const long share =
+            resumes_without(cl, "lbfgs-epochs") ? earlier_lbfgs_share : default_lbfgs_share;
+        p.lbfgs_epochs = p.epochs / share;
     }
     p.options["lbfgs-epochs"] = std::to_string(p.lbfgs_epochs);
 }
@@ -62,8 +69,7 @@ void resolve_lbfgs_epochs(const nn::TrainingCommandLine& cl, nn::TrainingParams&
 /// training, likewise.
 void resolve_equation_defaults(const nn::TrainingCommandLine& cl, models::SympflowTrainJob& job)
 {
-    const bool earlier_defaults =
-        cl.resumed && !cl.resumed->json.at("training").at("options").contains("epochs");
+    const bool earlier_defaults = resumes_without(cl, "epochs");
     if (earlier_defaults && !cl.args.count("epochs"))
         job.training.epochs = earlier_epochs;
     job.training.options["epochs"] = std::to_string(job.training.epochs);
