@@ -19,12 +19,14 @@
 
 namespace flowkit::models {
 
-bool SympflowResidualKernel::supports(const Sympflow& net)
+template <class Scalar>
+bool BasicSympflowResidualKernel<Scalar>::supports(const Sympflow& net)
 {
     return net.arch().activation == nn::Activation::Tanh && !net.arch().hidden.empty();
 }
 
-SympflowResidualKernel::SympflowResidualKernel(const Sympflow& net)
+template <class Scalar>
+BasicSympflowResidualKernel<Scalar>::BasicSympflowResidualKernel(const Sympflow& net)
     : m_net(net), m_n(net.arch().half())
 {
     if (!supports(net))
@@ -34,20 +36,21 @@ SympflowResidualKernel::SympflowResidualKernel(const Sympflow& net)
                                     std::to_string(net.arch().hidden.size()) + " hidden layers");
     const nn::Mlp& U = net.potential();
     const std::size_t steps = std::size_t(2 * net.arch().layers);
-    m_potentials.assign(steps, nn::HessianVectorKernel(U, Vec::Zero(U.num_params())));
+    m_potentials.assign(steps, Potential(U, Vec::Zero(U.num_params())));
     m_workspaces.resize(steps);
 }
 
-void SympflowResidualKernel::shape(Index m)
+template <class Scalar>
+void BasicSympflowResidualKernel<Scalar>::shape(Index m)
 {
     if (m == m_rows)
         return;
     const Index n = m_n;
-    for (Mat* M : {&m_X, &m_V})
+    for (Matrix* M : {&m_X, &m_V})
         M->resize(2 * m, n + 1);
-    for (Mat* M : {&m_GHbar, &m_XVbar})
+    for (Matrix* M : {&m_GHbar, &m_XVbar})
         M->resize(4 * m, n + 1);
-    for (Mat* M : {&m_q, &m_p, &m_dq, &m_dp, &m_g, &m_hv, &m_gbar, &m_hbar, &m_qbar, &m_pbar,
+    for (Matrix* M : {&m_q, &m_p, &m_dq, &m_dp, &m_g, &m_hv, &m_gbar, &m_hbar, &m_qbar, &m_pbar,
                    &m_dqbar, &m_dpbar})
         M->resize(m, n);
     for (Mat* M : {&m_N, &m_dN, &m_F, &m_Nbar})
@@ -55,20 +58,23 @@ void SympflowResidualKernel::shape(Index m)
     m_rows = m;
 }
 
-void SympflowResidualKernel::potential_forward(Index k, const Mat& y, const Mat& dy)
+template <class Scalar>
+void BasicSympflowResidualKernel<Scalar>::potential_forward(Index k, const Matrix& y,
+                                                            const Matrix& dy)
 {
     const Index m = m_rows, n = m_n;
-    m_X.topRows(m) << y, m_t;
-    m_X.bottomRows(m) << y, Vec::Zero(m);
-    m_V.topRows(m) << dy, Vec::Ones(m);
-    m_V.bottomRows(m) << dy, Vec::Zero(m);
-    nn::HessianVectorKernel::Workspace& ws = m_workspaces[std::size_t(k)];
+    m_X.topRows(m) << y, m_ts;
+    m_X.bottomRows(m) << y, Vector::Zero(m);
+    m_V.topRows(m) << dy, Vector::Ones(m);
+    m_V.bottomRows(m) << dy, Vector::Zero(m);
+    typename Potential::Workspace& ws = m_workspaces[std::size_t(k)];
     m_potentials[std::size_t(k)].forward(m_X, m_V, ws);
     m_g = ws.out.block(0, 0, m, n) - ws.out.block(m, 0, m, n);
     m_hv = ws.out.block(2 * m, 0, m, n) - ws.out.block(3 * m, 0, m, n);
 }
 
-void SympflowResidualKernel::forward(const Vec& theta, const Eigen::Ref<const Vec>& t,
+template <class Scalar>
+void BasicSympflowResidualKernel<Scalar>::forward(const Vec& theta, const Eigen::Ref<const Vec>& t,
                                      const Eigen::Ref<const Mat>& x0)
 {
     if (theta.size() != m_net.num_params())
@@ -83,8 +89,9 @@ void SympflowResidualKernel::forward(const Vec& theta, const Eigen::Ref<const Ve
     const Index m = x0.rows(), n = m_n, P = m_net.potential().num_params();
     shape(m);
     m_t = t;
-    m_q = x0.leftCols(n);
-    m_p = x0.rightCols(n);
+    m_ts = t.template cast<Scalar>();
+    m_q = x0.leftCols(n).template cast<Scalar>();
+    m_p = x0.rightCols(n).template cast<Scalar>();
     m_dq.setZero();
     m_dp.setZero();
     for (Index k = 0; k < Index(m_potentials.size()); ++k) {
@@ -99,11 +106,12 @@ void SympflowResidualKernel::forward(const Vec& theta, const Eigen::Ref<const Ve
             m_dq += m_hv;
         }
     }
-    m_N << m_q, m_p;
-    m_dN << m_dq, m_dp;
+    m_N << m_q.template cast<double>(), m_p.template cast<double>();
+    m_dN << m_dq.template cast<double>(), m_dp.template cast<double>();
 }
 
-void SympflowResidualKernel::flow(const Vec& theta, const Eigen::Ref<const Vec>& t,
+template <class Scalar>
+void BasicSympflowResidualKernel<Scalar>::flow(const Vec& theta, const Eigen::Ref<const Vec>& t,
                                   const Eigen::Ref<const Mat>& x0, Mat& N, Mat& dNdt)
 {
     forward(theta, t, x0);
@@ -111,7 +119,9 @@ void SympflowResidualKernel::flow(const Vec& theta, const Eigen::Ref<const Vec>&
     dNdt = m_dN;
 }
 
-void SympflowResidualKernel::potential_reverse(Index k, Mat& ybar, Mat& dybar, Vec& grad)
+template <class Scalar>
+void BasicSympflowResidualKernel<Scalar>::potential_reverse(Index k, Matrix& ybar, Matrix& dybar,
+                                                            Vec& grad)
 {
     const Index m = m_rows, n = m_n, P = m_net.potential().num_params();
     m_GHbar.col(n).setZero();
@@ -126,7 +136,8 @@ void SympflowResidualKernel::potential_reverse(Index k, Mat& ybar, Mat& dybar, V
     dybar += m_XVbar.block(2 * m, 0, m, n) + m_XVbar.block(3 * m, 0, m, n);
 }
 
-double SympflowResidualKernel::residual(const ode::System& system, const Vec& theta,
+template <class Scalar>
+double BasicSympflowResidualKernel<Scalar>::residual(const ode::System& system, const Vec& theta,
                                         const Eigen::Ref<const Vec>& t,
                                         const Eigen::Ref<const Mat>& x0, Vec* grad)
 {
@@ -144,10 +155,10 @@ double SympflowResidualKernel::residual(const ode::System& system, const Vec& th
     grad->setZero(m_net.num_params());
     m_F *= 2.0; // dS/d(dN)
     system.vjp(m_t, m_N, m_F, m_Nbar);
-    m_qbar = -m_Nbar.leftCols(n);
-    m_pbar = -m_Nbar.rightCols(n);
-    m_dqbar = m_F.leftCols(n);
-    m_dpbar = m_F.rightCols(n);
+    m_qbar = -m_Nbar.leftCols(n).template cast<Scalar>();
+    m_pbar = -m_Nbar.rightCols(n).template cast<Scalar>();
+    m_dqbar = m_F.leftCols(n).template cast<Scalar>();
+    m_dpbar = m_F.rightCols(n).template cast<Scalar>();
     for (Index k = Index(m_potentials.size()) - 1; k >= 0; --k) {
         if (k % 2 == 0) { // p <- p - g(q)
             m_gbar = -m_pbar;
@@ -161,5 +172,8 @@ double SympflowResidualKernel::residual(const ode::System& system, const Vec& th
     }
     return S;
 }
+
+template class BasicSympflowResidualKernel<double>;
+template class BasicSympflowResidualKernel<float>;
 
 } // namespace flowkit::models

@@ -4,6 +4,7 @@
 #include "models/field_on_tape.hpp"
 
 #include <cmath>
+#include <type_traits>
 
 namespace flowkit::models {
 
@@ -72,37 +73,71 @@ void SympflowLoss::use_full_batch()
     m_epoch = -2;
 }
 
+bool SympflowLoss::single() const
+{
+    return m_params.precision == nn::Precision::single_precision && m_epoch != -2;
+}
+
 double SympflowLoss::evaluate_with_gradient(const Vec& theta, Vec& grad)
 {
-    return residual(m_t, m_x0, theta, &grad);
+    return residual(m_t, m_x0, theta, &grad, single());
 }
 
 double SympflowLoss::test_loss(const Vec& theta)
 {
-    return residual(m_test_t, m_test_x0, theta, nullptr);
+    return residual(m_test_t, m_test_x0, theta, nullptr, single());
 }
 
-double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& theta, Vec* grad)
+template <class Kernel>
+SympflowLoss::Kernels<Kernel>& SympflowLoss::kernels()
+{
+    if constexpr (std::is_same_v<Kernel, SympflowResidualKernel>)
+        return m_kernels;
+    else
+        return m_kernels_f;
+}
+
+template <class Kernel>
+void SympflowLoss::prepare_kernels(Index n)
+{
+    Kernels<Kernel>& k = kernels<Kernel>();
+    while (Index(k.full.size()) < m_eval.threads())
+        k.full.push_back(std::make_unique<Kernel>(m_net));
+    if (const Index last = n % m_eval.block_rows(); last > 0 && !k.short_last.count(last))
+        k.short_last.emplace(last, std::make_unique<Kernel>(m_net));
+}
+
+template <class Kernel>
+double SympflowLoss::fused_residual(const Vec& t, const Mat& x0, const Vec& theta, Index row0,
+                                    Index rows, Vec* grad)
+{
+    const Index block_rows = m_eval.block_rows();
+    Kernels<Kernel>& k = kernels<Kernel>();
+    Kernel& kernel = rows < block_rows
+                         ? *k.short_last.at(rows)
+                         : *k.full[std::size_t(m_eval.worker_of(row0 / block_rows))];
+    return kernel.residual(m_system, theta, t.segment(row0, rows), x0.middleRows(row0, rows),
+                           grad);
+}
+
+double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& theta, Vec* grad,
+                              bool single)
 {
     const Sympflow& net = m_net;
     const ode::System& system = m_system;
     const bool fused = m_params.fused && SympflowResidualKernel::supports(net);
-    // The residual by the fused kernel, one per worker (so concurrent blocks never share a
-    // workspace, and a worker's stays in cache); the Hamiltonian-matching term (if any) on the
-    // tape.
-    const Index n = t_all.size(), block_rows = m_eval.block_rows();
-    if (fused) {
-        while (Index(m_kernels.size()) < m_eval.threads())
-            m_kernels.push_back(std::make_unique<SympflowResidualKernel>(net));
-        if (const Index last = n % block_rows; last > 0 && !m_short_kernels.count(last))
-            m_short_kernels.emplace(last, std::make_unique<SympflowResidualKernel>(net));
-    }
+    // The residual by the fused kernel; the Hamiltonian-matching term (if any) on the tape.
+    const Index n = t_all.size();
+    if (fused && single)
+        prepare_kernels<SympflowResidualKernelF>(n);
+    else if (fused)
+        prepare_kernels<SympflowResidualKernel>(n);
     const nn::BlockFn fused_block = [&](ad::Tape& tape, Index row0, Index rows, Vec& g) {
-        SympflowResidualKernel& kernel =
-            rows < block_rows ? *m_short_kernels.at(rows)
-                              : *m_kernels[std::size_t(m_eval.worker_of(row0 / block_rows))];
-        double L = kernel.residual(system, theta, t_all.segment(row0, rows),
-                                          x0_all.middleRows(row0, rows), grad ? &g : nullptr);
+        Vec* gk = grad ? &g : nullptr;
+        double L = single ? fused_residual<SympflowResidualKernelF>(t_all, x0_all, theta, row0,
+                                                                     rows, gk)
+                          : fused_residual<SympflowResidualKernel>(t_all, x0_all, theta, row0,
+                                                                    rows, gk);
         if (!grad)
             g.setZero(net.num_params());
         if (m_params.ham_match > 0) {

@@ -11,6 +11,7 @@
 #include "models/sympflow_fused.hpp"
 #include "nn/batch.hpp"
 #include "nn/objective.hpp"
+#include "nn/single_precision_mlp.hpp"
 #include "ode/system.hpp"
 
 #include <cstdint>
@@ -30,6 +31,10 @@ struct SympflowLossParams
     /// The residual by SympflowResidualKernel where it supports the net (tanh), else the tape;
     /// false: always the tape (the reference).
     bool fused = true;
+    /// single: the fused residual of the Adam epochs (their points and the test set) in float
+    /// (SympflowResidualKernelF). From use_full_batch() on (L-BFGS) everything is double: the
+    /// line search compares losses that differ in digits float does not hold.
+    nn::Precision precision = nn::Precision::double_precision;
 };
 
 class SympflowLoss : public nn::Objective
@@ -51,8 +56,31 @@ public:
     void draw(Index n, double hi, Rng& rng, Vec& t, Mat& x0) const;
 
 private:
-    /// The loss at the points (t, x0), and its gradient into *grad unless grad is null.
-    double residual(const Vec& t, const Mat& x0, const Vec& theta, Vec* grad);
+    /// Whether the fused residual runs in float now: single precision, before L-BFGS.
+    bool single() const;
+    /// The loss at the points (t, x0), and its gradient into *grad unless grad is null; the
+    /// fused residual in float if single.
+    double residual(const Vec& t, const Mat& x0, const Vec& theta, Vec* grad, bool single);
+    /// The fused residual of rows [row0, row0 + rows) of (t, x0) by the kernel of its worker
+    /// (or of its size, for a short last block), which prepare_kernels(n) made beforehand.
+    template <class Kernel>
+    double fused_residual(const Vec& t, const Mat& x0, const Vec& theta, Index row0, Index rows,
+                          Vec* grad);
+
+    /// One fused kernel per worker for the full blocks, one per size of a short last block (the
+    /// training, test and L-BFGS sets may end in blocks of different sizes): concurrent blocks
+    /// never share a workspace, and a worker's stays in cache.
+    template <class Kernel>
+    struct Kernels
+    {
+        std::vector<std::unique_ptr<Kernel>> full;
+        std::map<Index, std::unique_ptr<Kernel>> short_last;
+    };
+    template <class Kernel>
+    Kernels<Kernel>& kernels(); ///< m_kernels or m_kernels_f
+    /// The kernels for a set of n points (not thread-safe: before the blocks run).
+    template <class Kernel>
+    void prepare_kernels(Index n);
 
     const Sympflow& m_net;
     const ode::System& m_system;
@@ -61,10 +89,8 @@ private:
     Mat m_x0, m_test_x0;
     long m_epoch = -1; // the epoch whose points are drawn; -2: L-BFGS's fixed set
     nn::BatchEvaluator m_eval;
-    // The fused kernels' workspaces: one per worker for the full blocks, one per size of a
-    // short last block (the training, test and L-BFGS sets may end in blocks of different sizes).
-    std::vector<std::unique_ptr<SympflowResidualKernel>> m_kernels;
-    std::map<Index, std::unique_ptr<SympflowResidualKernel>> m_short_kernels;
+    Kernels<SympflowResidualKernel> m_kernels;
+    Kernels<SympflowResidualKernelF> m_kernels_f;
 
 };
 

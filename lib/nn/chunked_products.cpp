@@ -287,4 +287,12 @@ void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstCo
     add_transpose_times(rows, a_cols, b_cols, terms, 2, G, ldg);
 }
 
+void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumnsF A1,
+                                 ConstColumnsF B1, ConstColumnsF A2, ConstColumnsF B2, double* G,
+                                 Index ldg)
+{
+    const Term<float> terms[] = {{A1, B1}, {A2, B2}};
+    add_transpose_times(rows, a_cols, b_cols, terms, 2, G, ldg);
+}
+
 } // namespace flowkit::nn

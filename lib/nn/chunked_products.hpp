@@ -64,5 +64,8 @@ void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstCo
 void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumns A1,
                                  ConstColumns B1, ConstColumns A2, ConstColumns B2, double* G,
                                  Index ldg);
+void chunked_add_transpose_times(Index rows, Index a_cols, Index b_cols, ConstColumnsF A1,
+                                 ConstColumnsF B1, ConstColumnsF A2, ConstColumnsF B2, double* G,
+                                 Index ldg);
 
 } // namespace flowkit::nn

@@ -35,39 +35,42 @@ namespace {
 // value rows, top + m at the tangent rows. s1 = 1 - tau^2, s2 = -2 tau s1, s3 = (6 tau^2 - 2) s1.
 
 // [tau; T] from [Z; P].
-void activate(Index m, const double* __restrict ZP, double* __restrict AT)
+template <class Scalar>
+void activate(Index m, const Scalar* __restrict ZP, Scalar* __restrict AT)
 {
     ad::tanh_values(m, ZP, AT);
     for (Index i = 0; i < m; ++i)
-        AT[m + i] = (1.0 - AT[i] * AT[i]) * ZP[m + i];
+        AT[m + i] = (Scalar(1) - AT[i] * AT[i]) * ZP[m + i];
 }
 
 // The last hidden layer in one pass: [tau; T] from [Z; P], then [D; Dp] with B = w, Bp = 0.
-void activate_last(Index m, double w, const double* __restrict ZP, double* __restrict AT,
-                   double* __restrict DD)
+template <class Scalar>
+void activate_last(Index m, Scalar w, const Scalar* __restrict ZP, Scalar* __restrict AT,
+                   Scalar* __restrict DD)
 {
     ad::tanh_values(m, ZP, AT);
     for (Index i = 0; i < m; ++i) {
-        const double tau = AT[i], P = ZP[m + i];
-        const double s1 = 1.0 - tau * tau;
+        const Scalar tau = AT[i], P = ZP[m + i];
+        const Scalar s1 = Scalar(1) - tau * tau;
         AT[m + i] = s1 * P;
         DD[i] = s1 * w;
-        DD[m + i] = -2.0 * tau * s1 * P * w;
+        DD[m + i] = Scalar(-2) * tau * s1 * P * w;
     }
 }
 
 // The reverse of activate_last: [Zbar; Pbar] from [Dbar; Dpbar]; returns w's adjoint, the
 // column sum of Bbar = Dpbar s2 P + Dbar s1.
-double activate_last_reverse(Index m, double w, const double* __restrict AT,
-                             const double* __restrict ZP, const double* __restrict DDbar,
-                             double* __restrict ZPbar)
+template <class Scalar>
+Scalar activate_last_reverse(Index m, Scalar w, const Scalar* __restrict AT,
+                             const Scalar* __restrict ZP, const Scalar* __restrict DDbar,
+                             Scalar* __restrict ZPbar)
 {
-    double wbar = 0;
+    Scalar wbar = 0;
     for (Index i = 0; i < m; ++i) {
-        const double tau = AT[i], P = ZP[m + i];
-        const double db = DDbar[i], dpb = DDbar[m + i];
-        const double s1 = 1.0 - tau * tau;
-        const double s2 = -2.0 * tau * s1, s3 = (6.0 * tau * tau - 2.0) * s1;
+        const Scalar tau = AT[i], P = ZP[m + i];
+        const Scalar db = DDbar[i], dpb = DDbar[m + i];
+        const Scalar s1 = Scalar(1) - tau * tau;
+        const Scalar s2 = Scalar(-2) * tau * s1, s3 = (Scalar(6) * tau * tau - Scalar(2)) * s1;
         wbar += dpb * s2 * P + db * s1;
         ZPbar[m + i] = dpb * s2 * w;
         ZPbar[i] = db * w * s2 + dpb * P * w * s3;
@@ -76,26 +79,28 @@ double activate_last_reverse(Index m, double w, const double* __restrict AT,
 }
 
 // [D; Dp] from tau, P and [B; Bp].
-void back_rows(Index m, const double* __restrict AT, const double* __restrict ZP,
-               const double* __restrict BB, double* __restrict DD)
+template <class Scalar>
+void back_rows(Index m, const Scalar* __restrict AT, const Scalar* __restrict ZP,
+               const Scalar* __restrict BB, Scalar* __restrict DD)
 {
     for (Index i = 0; i < m; ++i) {
-        const double tau = AT[i], P = ZP[m + i], B = BB[i], Bp = BB[m + i];
-        const double s1 = 1.0 - tau * tau;
+        const Scalar tau = AT[i], P = ZP[m + i], B = BB[i], Bp = BB[m + i];
+        const Scalar s1 = Scalar(1) - tau * tau;
         DD[i] = s1 * B;
-        DD[m + i] = -2.0 * tau * s1 * P * B + s1 * Bp;
+        DD[m + i] = Scalar(-2) * tau * s1 * P * B + s1 * Bp;
     }
 }
 
 // From [Dbar; Dpbar] (overwritten by [Bbar; Bpbar]): [S1bar; S2bar] and Pbar.
-void back_rows_reverse(Index m, const double* __restrict AT, const double* __restrict ZP,
-                       const double* __restrict BB, double* __restrict DDbar,
-                       double* __restrict Sbar, double* __restrict ZPbar)
+template <class Scalar>
+void back_rows_reverse(Index m, const Scalar* __restrict AT, const Scalar* __restrict ZP,
+                       const Scalar* __restrict BB, Scalar* __restrict DDbar,
+                       Scalar* __restrict Sbar, Scalar* __restrict ZPbar)
 {
     for (Index i = 0; i < m; ++i) {
-        const double tau = AT[i], P = ZP[m + i], B = BB[i], Bp = BB[m + i];
-        const double db = DDbar[i], dpb = DDbar[m + i];
-        const double s1 = 1.0 - tau * tau, s2 = -2.0 * tau * s1;
+        const Scalar tau = AT[i], P = ZP[m + i], B = BB[i], Bp = BB[m + i];
+        const Scalar db = DDbar[i], dpb = DDbar[m + i];
+        const Scalar s1 = Scalar(1) - tau * tau, s2 = Scalar(-2) * tau * s1;
         Sbar[i] = db * B + dpb * Bp;
         Sbar[m + i] = dpb * P * B;
         ZPbar[m + i] = dpb * s2 * B;
@@ -105,14 +110,15 @@ void back_rows_reverse(Index m, const double* __restrict AT, const double* __res
 }
 
 // Zbar (top of ZPbar) from [S1bar; S2bar] and [Abar; Tbar]; Pbar += Tbar s1.
-void activation_reverse(Index m, const double* __restrict AT, const double* __restrict ZP,
-                        const double* __restrict Sbar, const double* __restrict ATbar,
-                        double* __restrict ZPbar)
+template <class Scalar>
+void activation_reverse(Index m, const Scalar* __restrict AT, const Scalar* __restrict ZP,
+                        const Scalar* __restrict Sbar, const Scalar* __restrict ATbar,
+                        Scalar* __restrict ZPbar)
 {
     for (Index i = 0; i < m; ++i) {
-        const double tau = AT[i], P = ZP[m + i], Abar = ATbar[i], Tbar = ATbar[m + i];
-        const double s1 = 1.0 - tau * tau;
-        const double s2 = -2.0 * tau * s1, s3 = (6.0 * tau * tau - 2.0) * s1;
+        const Scalar tau = AT[i], P = ZP[m + i], Abar = ATbar[i], Tbar = ATbar[m + i];
+        const Scalar s1 = Scalar(1) - tau * tau;
+        const Scalar s2 = Scalar(-2) * tau * s1, s3 = (Scalar(6) * tau * tau - Scalar(2)) * s1;
         ZPbar[m + i] += Tbar * s1;
         ZPbar[i] = Abar * s1 + (Sbar[i] + Tbar * P) * s2 + Sbar[m + i] * s3;
     }
@@ -120,12 +126,15 @@ void activation_reverse(Index m, const double* __restrict AT, const double* __re
 
 } // namespace
 
-bool HessianVectorKernel::supports(const Mlp& net)
+template <class Scalar>
+bool BasicHessianVectorKernel<Scalar>::supports(const Mlp& net)
 {
     return net.activation() == Activation::Tanh && net.output_dim() == 1 && net.layers() >= 2;
 }
 
-HessianVectorKernel::HessianVectorKernel(const Mlp& net, const Eigen::Ref<const Vec>& theta)
+template <class Scalar>
+BasicHessianVectorKernel<Scalar>::BasicHessianVectorKernel(const Mlp& net,
+                                                           const Eigen::Ref<const Vec>& theta)
     : m_net(net), m_hidden(net.layers() - 1)
 {
     if (!supports(net))
@@ -137,7 +146,8 @@ HessianVectorKernel::HessianVectorKernel(const Mlp& net, const Eigen::Ref<const 
     set_params(theta);
 }
 
-void HessianVectorKernel::set_params(const Eigen::Ref<const Vec>& theta)
+template <class Scalar>
+void BasicHessianVectorKernel<Scalar>::set_params(const Eigen::Ref<const Vec>& theta)
 {
     if (theta.size() != m_net.num_params())
         throw std::invalid_argument("nn::HessianVectorKernel: theta has " +
@@ -150,13 +160,14 @@ void HessianVectorKernel::set_params(const Eigen::Ref<const Vec>& theta)
         const std::size_t k = std::size_t(l);
         const Index in = m_net.widths()[k], out = m_net.widths()[k + 1];
         const double* W = theta.data() + m_net.weight_offset(l);
-        m_W[k] = Eigen::Map<const RowMajorMat>(W, out, in);
+        m_W[k] = Eigen::Map<const RowMajorMat>(W, out, in).cast<Scalar>();
         if (l < m_hidden)
-            m_b[k] = Eigen::Map<const Eigen::RowVectorXd>(W + out * in, out);
+            m_b[k] = Eigen::Map<const Eigen::RowVectorXd>(W + out * in, out).cast<Scalar>();
     }
 }
 
-void HessianVectorKernel::shape(Index m, Workspace& ws) const
+template <class Scalar>
+void BasicHessianVectorKernel<Scalar>::shape(Index m, Workspace& ws) const
 {
     if (ws.rows == m && ws.ZP.size() == std::size_t(m_hidden))
         return;
@@ -165,7 +176,7 @@ void HessianVectorKernel::shape(Index m, Workspace& ws) const
     for (Index l = 0; l < m_hidden; ++l) {
         const std::size_t k = std::size_t(l);
         const Index h = m_W[k].rows();
-        for (Mat* M : {&ws.ZP[k], &ws.AT[k], &ws.DD[k]})
+        for (Matrix* M : {&ws.ZP[k], &ws.AT[k], &ws.DD[k]})
             M->resize(2 * m, h);
         if (l + 1 < m_hidden) // the last hidden layer has B = w, Bp = 0
             ws.BB[k].resize(2 * m, h);
@@ -173,14 +184,15 @@ void HessianVectorKernel::shape(Index m, Workspace& ws) const
     ws.rows = m;
 }
 
-void HessianVectorKernel::shape(Index m, ReverseWorkspace& rs) const
+template <class Scalar>
+void BasicHessianVectorKernel<Scalar>::shape(Index m, ReverseWorkspace& rs) const
 {
     for (auto* v : {&rs.DDbar, &rs.Sbar, &rs.ZPbar, &rs.ATbar})
         v->resize(std::size_t(m_hidden));
     for (Index l = 0; l < m_hidden; ++l) {
         const std::size_t k = std::size_t(l);
         const Index h = m_W[k].rows();
-        for (Mat* M : {&rs.DDbar[k], &rs.ZPbar[k]})
+        for (Matrix* M : {&rs.DDbar[k], &rs.ZPbar[k]})
             M->resize(2 * m, h);
         if (l + 1 < m_hidden) { // the last goes from [Dbar; Dpbar] to [Zbar; Pbar] in one pass
             rs.Sbar[k].resize(2 * m, h);
@@ -189,7 +201,9 @@ void HessianVectorKernel::shape(Index m, ReverseWorkspace& rs) const
     }
 }
 
-void HessianVectorKernel::forward(const Mat& X, const Mat& V, Workspace& ws) const
+template <class Scalar>
+void BasicHessianVectorKernel<Scalar>::forward(const Matrix& X, const Matrix& V,
+                                               Workspace& ws) const
 {
     const Index d = m_net.input_dim(), m = X.rows(), H = m_hidden;
     if (X.cols() != d || V.cols() != d || V.rows() != m)
@@ -203,7 +217,7 @@ void HessianVectorKernel::forward(const Mat& X, const Mat& V, Workspace& ws) con
     ws.in.bottomRows(m) = V;
     for (Index l = 0; l < H; ++l) {
         const std::size_t k = std::size_t(l);
-        Mat& ZP = ws.ZP[k];
+        Matrix& ZP = ws.ZP[k];
         times_transpose(l == 0 ? ws.in : ws.AT[k - 1], m_W[k], ZP);
         ZP.topRows(m).rowwise() += m_b[k];
         for (Index c = 0; c < ZP.cols(); ++c) {
@@ -222,8 +236,10 @@ void HessianVectorKernel::forward(const Mat& X, const Mat& V, Workspace& ws) con
     back_through(ws.DD[0], m_W[0], ws.out);
 }
 
-void HessianVectorKernel::reverse(const Mat& GHbar, const Workspace& ws, ReverseWorkspace& rs,
-                                  Eigen::Ref<Vec> grad, Mat* XVbar) const
+template <class Scalar>
+void BasicHessianVectorKernel<Scalar>::reverse(const Matrix& GHbar, const Workspace& ws,
+                                               ReverseWorkspace& rs, Eigen::Ref<Vec> grad,
+                                               Matrix* XVbar) const
 {
     const Index d = m_net.input_dim(), m = ws.rows, H = m_hidden;
     if (GHbar.rows() != 2 * m || GHbar.cols() != d || grad.size() != m_net.num_params())
@@ -240,11 +256,11 @@ void HessianVectorKernel::reverse(const Mat& GHbar, const Workspace& ws, Reverse
                                     std::to_string(2 * m) + "x" + std::to_string(d));
     shape(m, rs);
     auto gW = [&](Index l) {
-        const Mat& W = m_W[std::size_t(l)];
+        const Matrix& W = m_W[std::size_t(l)];
         return Eigen::Map<RowMajorMat>(grad.data() + m_net.weight_offset(l), W.rows(), W.cols());
     };
     auto gb = [&](Index l) {
-        const Mat& W = m_W[std::size_t(l)];
+        const Matrix& W = m_W[std::size_t(l)];
         return grad.segment(m_net.weight_offset(l) + W.size(), W.rows());
     };
 
@@ -267,21 +283,24 @@ void HessianVectorKernel::reverse(const Mat& GHbar, const Workspace& ws, Reverse
     }
     for (Index l = H - 2; l >= 0; --l) {
         const std::size_t k = std::size_t(l);
-        const Mat& ZPbar = rs.ZPbar[k + 1];
+        const Matrix& ZPbar = rs.ZPbar[k + 1];
         back_through(ZPbar, m_W[k + 1], rs.ATbar[k]);
         add_outer(ws.DD[k + 1], rs.DDbar[k], ZPbar, ws.AT[k], gW(l + 1));
-        gb(l + 1) += ZPbar.topRows(m).colwise().sum().transpose();
+        gb(l + 1) += ZPbar.topRows(m).colwise().sum().transpose().template cast<double>();
         for (Index c = 0; c < ws.ZP[k].cols(); ++c)
             activation_reverse(m, &ws.AT[k](0, c), &ws.ZP[k](0, c), &rs.Sbar[k](0, c),
                                &rs.ATbar[k](0, c), &rs.ZPbar[k](0, c));
     }
-    const Mat& ZPbar = rs.ZPbar[0];
+    const Matrix& ZPbar = rs.ZPbar[0];
     add_outer(ws.DD[0], GHbar, ZPbar, ws.in, gW(0));
-    gb(0) += ZPbar.topRows(m).colwise().sum().transpose();
+    gb(0) += ZPbar.topRows(m).colwise().sum().transpose().template cast<double>();
     if (XVbar) {
         back_through(ZPbar, m_W[0], rs.XVbar);
         *XVbar += rs.XVbar;
     }
 }
+
+template class BasicHessianVectorKernel<double>;
+template class BasicHessianVectorKernel<float>;
 
 } // namespace flowkit::nn

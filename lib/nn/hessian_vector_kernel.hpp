@@ -7,6 +7,10 @@
 // Every hidden layer keeps its value branch and its tangent branch stacked as one matrix of 2m
 // rows (value rows on top), so that both go through the layer's weights in one product, and a
 // weight's gradient from both branches is one product too.
+//
+// In float (HessianVectorKernelF: sympflow-train --precision single) the weights and every
+// matrix of the passes are float; theta and its gradient stay double, a weight's gradient summed
+// in float over the rows of one call.
 #pragma once
 
 #include "core/eigen.hpp"
@@ -16,21 +20,25 @@
 
 namespace flowkit::nn {
 
-class HessianVectorKernel
+template <class Scalar>
+class BasicHessianVectorKernel
 {
 public:
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    using RowVector = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
+
     /// What forward() leaves for reverse(). One per evaluation that is still to be reversed;
     /// reused without allocation for the same number of rows.
     struct Workspace
     {
         Index rows = 0;  // m of the last forward()
-        Mat in;          // [X; V]
-        Mat out;         // [G; HV], 2m x input_dim
+        Matrix in;       // [X; V]
+        Matrix out;      // [G; HV], 2m x input_dim
         // Per hidden layer l, 2m x h_l: [Z; P] (pre-activation and its tangent), [tau; T]
         // (tanh(Z) and tanh'(Z) P), [B; Bp] (D, Dp of layer l + 1 times its weights; empty in
         // the last hidden layer, where B = w and Bp = 0) and [D; Dp] (the input gradient's and
         // its tangent's rows back-propagated to layer l).
-        std::vector<Mat> ZP, AT, BB, DD;
+        std::vector<Matrix> ZP, AT, BB, DD;
     };
     /// The reverse pass's scratch: it holds nothing between calls, so evaluations reversed one
     /// after the other share one (per thread), which keeps their memory in cache.
@@ -39,29 +47,29 @@ public:
         // Per hidden layer, 2m x h_l: the adjoints of [D; Dp] (then of [B; Bp]), of s1 = tanh'
         // and s2 = tanh'' stacked [S1; S2], of [Z; P] and of [tau; T] (the second and the
         // last empty in the last hidden layer).
-        std::vector<Mat> DDbar, Sbar, ZPbar, ATbar;
-        Mat XVbar; // the adjoint of [X; V] before it is added
+        std::vector<Matrix> DDbar, Sbar, ZPbar, ATbar;
+        Matrix XVbar; // the adjoint of [X; V] before it is added
     };
 
     /// True if the kernel handles the net: one output, tanh hidden layers, at least one of them.
     static bool supports(const Mlp& net);
 
     /// Weights from theta in the Mlp's layout; std::invalid_argument unless supports(net).
-    HessianVectorKernel(const Mlp& net, const Eigen::Ref<const Vec>& theta);
+    BasicHessianVectorKernel(const Mlp& net, const Eigen::Ref<const Vec>& theta);
 
     const Mlp& net() const { return m_net; }
     void set_params(const Eigen::Ref<const Vec>& theta);
 
     /// ws.out = [G; HV]: rows [0, m) hold grad U(X), rows [m, 2m) Hess U(X) V, row by row;
     /// X and V are m x input_dim.
-    void forward(const Mat& X, const Mat& V, Workspace& ws) const;
+    void forward(const Matrix& X, const Matrix& V, Workspace& ws) const;
 
     /// After forward(): with GHbar = [dS/dG; dS/dHV] (2m x input_dim) for a loss S, adds
     /// dS/dtheta into grad (num_params entries, Mlp layout; the output bias gets nothing, as G
     /// does not depend on it) and, unless XVbar is null, [dS/dX; dS/dV] into *XVbar
     /// (2m x input_dim). std::invalid_argument for other shapes.
-    void reverse(const Mat& GHbar, const Workspace& ws, ReverseWorkspace& rs,
-                 Eigen::Ref<Vec> grad, Mat* XVbar) const;
+    void reverse(const Matrix& GHbar, const Workspace& ws, ReverseWorkspace& rs,
+                 Eigen::Ref<Vec> grad, Matrix* XVbar) const;
 
 private:
     void shape(Index m, Workspace& ws) const;
@@ -69,8 +77,11 @@ private:
 
     Mlp m_net;
     Index m_hidden;                       // number of hidden layers, H
-    std::vector<Mat> m_W;                 // W_l, out x in, l = 0 .. H (W_H is the row w)
-    std::vector<Eigen::RowVectorXd> m_b;  // b_l, l = 0 .. H - 1
+    std::vector<Matrix> m_W;              // W_l, out x in, l = 0 .. H (W_H is the row w)
+    std::vector<RowVector> m_b;           // b_l, l = 0 .. H - 1
 };
+
+using HessianVectorKernel = BasicHessianVectorKernel<double>;
+using HessianVectorKernelF = BasicHessianVectorKernel<float>;
 
 } // namespace flowkit::nn

@@ -108,6 +108,20 @@ void add_outer_of(const Matrix<Scalar>& delta, const Matrix<Scalar>& in, Eigen::
                                 G.data(), G.outerStride());
 }
 
+template <class Scalar>
+void add_outer_of(const Matrix<Scalar>& delta1, const Matrix<Scalar>& in1,
+                  const Matrix<Scalar>& delta2, const Matrix<Scalar>& in2,
+                  Eigen::Ref<RowMajorMat> G)
+{
+    if (std::min(G.rows(), G.cols()) > narrow_outer) {
+        add_outer_of(delta1, in1, G);
+        add_outer_of(delta2, in2, G);
+        return;
+    }
+    chunked_add_transpose_times(delta1.rows(), G.rows(), G.cols(), columns(delta1), columns(in1),
+                                columns(delta2), columns(in2), G.data(), G.outerStride());
+}
+
 } // namespace
 
 void affine(const Mat& in, const Mat& W, const Eigen::RowVectorXd& b, Mat& out)
@@ -127,13 +141,7 @@ void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G)
 void add_outer(const Mat& delta1, const Mat& in1, const Mat& delta2, const Mat& in2,
                Eigen::Ref<RowMajorMat> G)
 {
-    if (std::min(G.rows(), G.cols()) > narrow_outer) {
-        G.noalias() += delta1.transpose() * in1;
-        G.noalias() += delta2.transpose() * in2;
-        return;
-    }
-    chunked_add_transpose_times(delta1.rows(), G.rows(), G.cols(), columns(delta1), columns(in1),
-                                columns(delta2), columns(in2), G.data(), G.outerStride());
+    add_outer_of(delta1, in1, delta2, in2, G);
 }
 
 void affine(const MatF& in, const MatF& W, const Eigen::RowVectorXf& b, MatF& out)
@@ -148,6 +156,12 @@ void back_through(const MatF& delta, const MatF& W, MatF& out) { back_through_of
 void add_outer(const MatF& delta, const MatF& in, Eigen::Ref<RowMajorMat> G)
 {
     add_outer_of(delta, in, G);
+}
+
+void add_outer(const MatF& delta1, const MatF& in1, const MatF& delta2, const MatF& in2,
+               Eigen::Ref<RowMajorMat> G)
+{
+    add_outer_of(delta1, in1, delta2, in2, G);
 }
 
 } // namespace flowkit::nn

@@ -28,5 +28,7 @@ void affine(const MatF& in, const MatF& W, const Eigen::RowVectorXf& b, MatF& ou
 void times_transpose(const MatF& in, const MatF& W, MatF& out);
 void back_through(const MatF& delta, const MatF& W, MatF& out);
 void add_outer(const MatF& delta, const MatF& in, Eigen::Ref<RowMajorMat> G);
+void add_outer(const MatF& delta1, const MatF& in1, const MatF& delta2, const MatF& in2,
+               Eigen::Ref<RowMajorMat> G);
 
 } // namespace flowkit::nn

@@ -125,7 +125,12 @@ int main(int argc, char** argv)
             ("collocation", "Points (t, x0) drawn per epoch.",
              cxxopts::value<std::string>()->default_value("1000"), "C")
             ("lbfgs-collocation", "L-BFGS trains on one fixed set of N points (default: 2 C).",
-             cxxopts::value<std::string>()->default_value("0"), "N");
+             cxxopts::value<std::string>()->default_value("0"), "N")
+            ("precision", "Arithmetic of the network in the Adam epochs: double, or single "
+                          "(float, as PyTorch's float32 training: about twice as fast; the "
+                          "L-BFGS epochs, the parameters and the model stay double). Tanh only, "
+                          "not with --data.",
+             cxxopts::value<std::string>()->default_value("double"), "P");
         // clang-format on
         const auto cl =
             nn::parse_training_command_line(opts, "sympflow-train", argc, argv, {"sympflow"});
@@ -168,6 +173,15 @@ int main(int argc, char** argv)
         job.loss.collocation = io::integer_option(args, "collocation");
         job.loss.lbfgs_collocation = io::integer_option(args, "lbfgs-collocation");
         job.loss.ham_match = io::number_option(args, "ham-match");
+        job.loss.precision = nn::parse_precision(args["precision"].as<std::string>());
+        if (job.loss.precision == nn::Precision::single_precision) {
+            if (from_data)
+                throw UsageError("--precision single applies to training from equations; "
+                                 "--data trains in double");
+            if (a.activation != nn::Activation::Tanh)
+                throw UsageError(std::string("--precision single needs --activation tanh, not ") +
+                                 nn::activation_name(a.activation));
+        }
         job.loss.seed = cl.common.seed;
         job.loss.threads = cl.common.threads;
         job.batch_size = io::integer_option(args, "batch-size");
