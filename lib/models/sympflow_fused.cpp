@@ -51,7 +51,7 @@ void BasicSympflowResidualKernel<Scalar>::shape(Index m)
     for (Matrix* M : {&m_GHbar, &m_XVbar})
         M->resize(4 * m, n + 1);
     for (Matrix* M : {&m_q, &m_p, &m_dq, &m_dp, &m_g, &m_hv, &m_gbar, &m_hbar, &m_qbar, &m_pbar,
-                   &m_dqbar, &m_dpbar})
+                      &m_dqbar, &m_dpbar})
         M->resize(m, n);
     for (Mat* M : {&m_N, &m_dN, &m_F, &m_Nbar})
         M->resize(m, 2 * n);
@@ -74,8 +74,9 @@ void BasicSympflowResidualKernel<Scalar>::potential_forward(Index k, const Matri
 }
 
 template <class Scalar>
-void BasicSympflowResidualKernel<Scalar>::forward(const Vec& theta, const Eigen::Ref<const Vec>& t,
-                                     const Eigen::Ref<const Mat>& x0)
+void BasicSympflowResidualKernel<Scalar>::forward(const Vec& theta,
+                                                  const Eigen::Ref<const Vec>& t,
+                                                  const Eigen::Ref<const Mat>& x0)
 {
     if (theta.size() != m_net.num_params())
         throw std::invalid_argument("models::SympflowResidualKernel: theta has " +
@@ -112,7 +113,8 @@ void BasicSympflowResidualKernel<Scalar>::forward(const Vec& theta, const Eigen:
 
 template <class Scalar>
 void BasicSympflowResidualKernel<Scalar>::flow(const Vec& theta, const Eigen::Ref<const Vec>& t,
-                                  const Eigen::Ref<const Mat>& x0, Mat& N, Mat& dNdt)
+                                               const Eigen::Ref<const Mat>& x0, Mat& N,
+                                               Mat& dNdt)
 {
     forward(theta, t, x0);
     N = m_N;
@@ -137,9 +139,10 @@ void BasicSympflowResidualKernel<Scalar>::potential_reverse(Index k, Matrix& yba
 }
 
 template <class Scalar>
-double BasicSympflowResidualKernel<Scalar>::residual(const ode::System& system, const Vec& theta,
-                                        const Eigen::Ref<const Vec>& t,
-                                        const Eigen::Ref<const Mat>& x0, Vec* grad)
+double BasicSympflowResidualKernel<Scalar>::residual(const ode::System& system,
+                                                     const Vec& theta,
+                                                     const Eigen::Ref<const Vec>& t,
+                                                     const Eigen::Ref<const Mat>& x0, Vec* grad)
 {
     if (system.dim() != 2 * m_n)
         throw std::invalid_argument("models::SympflowResidualKernel: the system has " +

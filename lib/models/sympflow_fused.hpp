@@ -69,7 +69,7 @@ private:
     typename Potential::ReverseWorkspace m_reverse; // shared: they reverse one by one
     Vec m_t;                          // m, for the System
     Vector m_ts;                      // m_t in Scalar, for the potentials
-    Matrix m_X, m_V;                  // a potential's input [y, s], direction [dy, ds]; 2m x (n + 1)
+    Matrix m_X, m_V;                  // input [y, s], direction [dy, ds]: 2m x (n + 1)
     Matrix m_GHbar, m_XVbar;          // adjoints of its [G; HV] and of [X; V], 4m x (n + 1)
     Matrix m_q, m_p, m_dq, m_dp;      // the state and its time tangent, m x n
     Mat m_N, m_dN, m_F, m_Nbar;       // m x dim, in double: the System's side

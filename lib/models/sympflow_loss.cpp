@@ -73,19 +73,19 @@ void SympflowLoss::use_full_batch()
     m_epoch = -2;
 }
 
-bool SympflowLoss::single() const
+bool SympflowLoss::in_float() const
 {
     return m_params.precision == nn::Precision::single_precision && m_epoch != -2;
 }
 
 double SympflowLoss::evaluate_with_gradient(const Vec& theta, Vec& grad)
 {
-    return residual(m_t, m_x0, theta, &grad, single());
+    return residual(m_t, m_x0, theta, &grad);
 }
 
 double SympflowLoss::test_loss(const Vec& theta)
 {
-    return residual(m_test_t, m_test_x0, theta, nullptr, single());
+    return residual(m_test_t, m_test_x0, theta, nullptr);
 }
 
 template <class Kernel>
@@ -120,14 +120,14 @@ double SympflowLoss::fused_residual(const Vec& t, const Mat& x0, const Vec& thet
                            grad);
 }
 
-double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& theta, Vec* grad,
-                              bool single)
+double SympflowLoss::residual(const Vec& t_all, const Mat& x0_all, const Vec& theta, Vec* grad)
 {
     const Sympflow& net = m_net;
     const ode::System& system = m_system;
     const bool fused = m_params.fused && SympflowResidualKernel::supports(net);
     // The residual by the fused kernel; the Hamiltonian-matching term (if any) on the tape.
     const Index n = t_all.size();
+    const bool single = in_float();
     if (fused && single)
         prepare_kernels<SympflowResidualKernelF>(n);
     else if (fused)

@@ -57,10 +57,9 @@ public:
 
 private:
     /// Whether the fused residual runs in float now: single precision, before L-BFGS.
-    bool single() const;
-    /// The loss at the points (t, x0), and its gradient into *grad unless grad is null; the
-    /// fused residual in float if single.
-    double residual(const Vec& t, const Mat& x0, const Vec& theta, Vec* grad, bool single);
+    bool in_float() const;
+    /// The loss at the points (t, x0), and its gradient into *grad unless grad is null.
+    double residual(const Vec& t, const Mat& x0, const Vec& theta, Vec* grad);
     /// The fused residual of rows [row0, row0 + rows) of (t, x0) by the kernel of its worker
     /// (or of its size, for a short last block), which prepare_kernels(n) made beforehand.
     template <class Kernel>
