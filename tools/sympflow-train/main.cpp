@@ -173,15 +173,6 @@ int main(int argc, char** argv)
         job.loss.collocation = io::integer_option(args, "collocation");
         job.loss.lbfgs_collocation = io::integer_option(args, "lbfgs-collocation");
         job.loss.ham_match = io::number_option(args, "ham-match");
-        job.loss.precision = nn::parse_precision(args["precision"].as<std::string>());
-        if (job.loss.precision == nn::Precision::single_precision) {
-            if (from_data)
-                throw UsageError("--precision single applies to training from equations; "
-                                 "--data trains in double");
-            if (a.activation != nn::Activation::Tanh)
-                throw UsageError(std::string("--precision single needs --activation tanh, not ") +
-                                 nn::activation_name(a.activation));
-        }
         job.loss.seed = cl.common.seed;
         job.loss.threads = cl.common.threads;
         job.batch_size = io::integer_option(args, "batch-size");
@@ -201,6 +192,18 @@ int main(int argc, char** argv)
             if (!args.count("clip"))
                 p.adam.clip = 0;
             resolve_lbfgs_epochs(cl, p);
+        }
+        job.loss.precision = nn::parse_precision(args["precision"].as<std::string>());
+        if (job.loss.precision == nn::Precision::single_precision) {
+            if (from_data)
+                throw UsageError("--precision single applies to training from equations; "
+                                 "--data trains in double");
+            if (a.activation != nn::Activation::Tanh)
+                throw UsageError(std::string("--precision single needs --activation tanh, not ") +
+                                 nn::activation_name(a.activation));
+            if (job.training.optimizer == nn::OptimizerKind::lbfgs)
+                throw UsageError("--precision single runs the Adam epochs in float; "
+                                 "--optimizer lbfgs has none");
         }
         job.resumed = cl.resumed;
         models::run_sympflow_training(job, *system);
