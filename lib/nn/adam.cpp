@@ -73,13 +73,16 @@ double Adam::step(Objective& f, Vec& theta)
     const double c2 = 1.0 - std::pow(p.beta2, double(t));
     if (p.weight_decay > 0)
         theta *= 1.0 - p.lr * p.weight_decay;
-    // A plain loop: Eigen does not vectorise a double sqrt without EIGEN_FAST_MATH, and the
-    // scalar update was a sixth of a small network's training step. This file is compiled with
-    // -fno-math-errno (v >= 0, so no errno to set), and the compiler vectorises the loop.
+    // theta -= lr m_hat / (sqrt(v_hat) + eps) with m_hat = m / c1, v_hat = v / c2, written with
+    // one division and one square root per entry (three divisions before: 10 -> 6.6 us a step
+    // for 4482 parameters, a flow-matching step's CNF). A plain loop: Eigen does not vectorise
+    // a double sqrt without EIGEN_FAST_MATH. This file is compiled with -fno-math-errno (v >= 0,
+    // so no errno to set), and the compiler vectorises the loop.
+    const double step = p.lr / c1, inv_sqrt_c2 = 1.0 / std::sqrt(c2);
     double* th = theta.data();
     const double *m = s.m.data(), *v = s.v.data();
     for (Index i = 0; i < theta.size(); ++i)
-        th[i] -= p.lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + p.eps);
+        th[i] -= step * m[i] / (std::sqrt(v[i]) * inv_sqrt_c2 + p.eps);
     return loss;
 }
 
