@@ -59,25 +59,23 @@ void tanh_values(Index n, const double* __restrict in, double* __restrict out)
 
 void tanh_values(Index n, const float* __restrict in, float* __restrict out)
 {
-    // As for double, in float: |y| capped at 20 (tanh 10 = 1 in float), ln 2 split so that
-    // k ln2_hi is exact for |k| < 2^15, and e^r - 1 to r^7/7! (remainder below 2e-8 relative).
-    constexpr float ln2_hi = 0.693359375f, ln2_lo = -2.12194440e-4f;
-    constexpr float log2e = 1.44269504f;
+    // As for double, in float, with three multiplications fewer (they bound the loop: 0.34 ->
+    // 0.30 ns an entry): y = -(|x| + |x|) capped at -20 (tanh 10 = 1 in float); r = y - k ln2
+    // in one step (k ln2's rounding error, at most 29 * 1.2e-9, moves e^y by 3.5e-8 relative,
+    // and only where e^y is below 2^-1); e^r - 1 = r (1 + r/2 + c2 r^2 + ... + c5 r^5), the
+    // c_k minimax for the relative error on |r| <= ln2/2 (1.4e-8; Taylor's needs r^7).
+    constexpr float ln2 = 0.693147182f, log2e = 1.44269504f;
     constexpr float shifter = 0x1.8p23f;
+    constexpr float c2 = 1.666654944e-01f, c3 = 4.166685417e-02f, c4 = 8.366032504e-03f,
+                    c5 = 1.389821409e-03f;
     for (Index i = 0; i < n; ++i) {
-        float y = 2.0f * std::fabs(in[i]);
-        y = -(y > 20.0f ? 20.0f : y);
+        const float a = std::fabs(in[i]);
+        float y = -(a + a);
+        y = y < -20.0f ? -20.0f : y;
         const float kf = y * log2e + shifter;
         const float k = kf - shifter;
-        const float r = (y - k * ln2_hi) - k * ln2_lo;
-        float p = 1.0f / 5040.0f;
-        p = p * r + 1.0f / 720.0f;
-        p = p * r + 1.0f / 120.0f;
-        p = p * r + 1.0f / 24.0f;
-        p = p * r + 1.0f / 6.0f;
-        p = p * r + 0.5f;
-        p = p * r + 1.0f;
-        const float em1_r = p * r;
+        const float r = y - k * ln2;
+        const float em1_r = ((((((c5 * r + c4) * r + c3) * r + c2) * r + 0.5f) * r + 1.0f) * r);
         std::uint32_t bits;
         std::memcpy(&bits, &kf, sizeof bits);
         bits = (bits + 127) << 23;

@@ -85,7 +85,7 @@ TEST_CASE("ad: tanh_values in float within 4 float ulps of tanh, relative")
         else
             CHECK(t[i] == 0.0f);
     }
-    CHECK(err < 4 * 5.97e-8); // 4 ulps of 1; measured 1.5e-7
+    CHECK(err < 4 * 5.97e-8); // 4 ulps of 1; measured 1.9e-7
 
     const float inf = std::numeric_limits<float>::infinity();
     std::vector<float> in{inf, -inf, 0.0f, -0.0f, std::nanf(""), 1e30f, -20.0f};
