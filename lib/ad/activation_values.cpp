@@ -23,28 +23,34 @@ void tanh_values(Index n, const double* __restrict in, double* __restrict out)
     // relative accuracy as y -> 0 (no cancellation in 1 - e^y). |y| is capped at 40, where
     // tanh = 1 to double precision; a NaN fails both comparisons and propagates.
     // e^y = 2^k e^r with k = round(y / ln 2), r = y - k ln 2 in [-ln2/2, ln2/2] (ln 2 in two
-    // parts, so r is exact); e^r - 1 = r + r^2/2! + ... + r^13/13!, remainder below 1e-17.
+    // parts, so r is exact); e^r - 1 = r (1 + c1 r + ... + c10 r^10), the c_k a Chebyshev
+    // economisation of the Taylor series (relative error 2.2e-17; Taylor's needs r^13). The
+    // multiplications bound the loop: two fewer and 2|x| by an addition, 1.01 -> 0.90 ns an entry.
     constexpr double ln2_hi = 0.6931471803691238, ln2_lo = 1.9082149292705877e-10;
     constexpr double log2e = 1.4426950408889634;
     constexpr double shifter = 0x1.8p52; // adding it rounds to an integer, kept in the low bits
+    constexpr double c1 = 0.50000000000000056, c2 = 0.1666666666666668, c3 = 0.04166666666657351,
+                     c4 = 0.0083333333333190564, c5 = 0.0013888888932368166,
+                     c6 = 0.00019841269892060119, c7 = 2.480150448942362e-05,
+                     c8 = 2.7557238547928585e-06, c9 = 2.7626301847046592e-07,
+                     c10 = 2.5110940851912257e-08;
     for (Index i = 0; i < n; ++i) {
-        double y = 2.0 * std::fabs(in[i]);
-        y = -(y > 40.0 ? 40.0 : y);
+        const double a = std::fabs(in[i]);
+        double y = -(a + a);
+        y = y < -40.0 ? -40.0 : y;
         const double kd = y * log2e + shifter;
         const double k = kd - shifter;
         const double r = (y - k * ln2_hi) - k * ln2_lo;
-        double p = 1.0 / 6227020800.0;
-        p = p * r + 1.0 / 479001600.0;
-        p = p * r + 1.0 / 39916800.0;
-        p = p * r + 1.0 / 3628800.0;
-        p = p * r + 1.0 / 362880.0;
-        p = p * r + 1.0 / 40320.0;
-        p = p * r + 1.0 / 5040.0;
-        p = p * r + 1.0 / 720.0;
-        p = p * r + 1.0 / 120.0;
-        p = p * r + 1.0 / 24.0;
-        p = p * r + 1.0 / 6.0;
-        p = p * r + 0.5;
+        double p = c10;
+        p = p * r + c9;
+        p = p * r + c8;
+        p = p * r + c7;
+        p = p * r + c6;
+        p = p * r + c5;
+        p = p * r + c4;
+        p = p * r + c3;
+        p = p * r + c2;
+        p = p * r + c1;
         p = p * r + 1.0;
         const double em1_r = p * r; // e^r - 1
         std::uint64_t bits; // unsigned: the shift below drops kd's high bits on purpose
