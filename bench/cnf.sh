@@ -8,7 +8,11 @@
 #            (default 2000): median seconds per iteration, flowkit --threads 2 and 1; final loss
 #            = the mean of the last min(200, ITERS) iterations' losses (both sides: same start,
 #            their own random batches); in double and with --precision single (the network and
-#            its gradient in float, PyTorch float32's arithmetic: the target's row).
+#            its gradient in float, PyTorch float32's arithmetic: the target's row). FM_ROUNDS
+#            rounds (default 3), each running every flowkit and PyTorch configuration once, back
+#            to back; a row's time is the median over the rounds of each run's median (this
+#            machine's speed drifts by a third over tens of seconds, and one run falls in one
+#            state).
 #   sample   2000 points pushed from t = 0 to 1 with 20 RK4 steps through the flowkit model of
 #            the fm row: flowkit = the noise and the solve as `cnf-sample sample --stats` times
 #            them (median of REPEATS runs), in double and with --precision single (the network
@@ -34,10 +38,10 @@
 # Targets (issue): fm and sample (their single-precision rows) at least 5x faster than PyTorch
 # float32. The issue's PyTorch calibration on this machine: 1.15 ms per fm iteration, 0.13 s per
 # 2000-point sample.
-# Environment: ITERS, ITERS_MLE, REPEATS, TORCH_THREADS, TORCH_BUDGET; QUICK=1 for a smoke run
-# (100 / 10 iterations, 3 repeats, PyTorch 1 thread, 3 s budget; under 30 s). Needs cnf-sample on
+# Environment: ITERS, ITERS_MLE, REPEATS, FM_ROUNDS, TORCH_THREADS, TORCH_BUDGET; QUICK=1 for a
+# smoke run (100 / 10 iterations, 3 repeats, 1 round, PyTorch 1 thread, 3 s budget; under 30 s). Needs cnf-sample on
 # PATH (make bench sets it), python3-torch for /usr/bin/python3 (PyTorch columns empty without
-# it). About 1.5 minutes on 2 idle cores at the defaults.
+# it). About 2 minutes on 2 idle cores at the defaults.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 QUICK=${QUICK:-0}
@@ -45,12 +49,14 @@ if [ "$QUICK" = 1 ]; then
     ITERS=${ITERS:-100}
     ITERS_MLE=${ITERS_MLE:-10}
     REPEATS=${REPEATS:-3}
+    FM_ROUNDS=${FM_ROUNDS:-1}
     TORCH_THREADS=${TORCH_THREADS:-1}
     TORCH_BUDGET=${TORCH_BUDGET:-3}
 fi
 ITERS=${ITERS:-2000}
 ITERS_MLE=${ITERS_MLE:-200}
 REPEATS=${REPEATS:-7}
+FM_ROUNDS=${FM_ROUNDS:-3}
 TORCH_THREADS=${TORCH_THREADS:-2 1}
 TORCH_BUDGET=${TORCH_BUDGET:-30}
 work=$(mktemp -d)
@@ -89,11 +95,39 @@ flowkit_train() {
 }
 win_fm=$((ITERS < 200 ? ITERS : 200))
 win_mle=$((ITERS_MLE < 20 ? ITERS_MLE : 20))
-read -r fk_fm2 fk_fm_loss <<< "$(flowkit_train 2 "$ITERS" "$work/fm.json" "$win_fm")"
-read -r fk_fm1 _ <<< "$(flowkit_train 1 "$ITERS" "$work/fm1.json" "$win_fm")"
 single=(--precision single)
-read -r fk_fms2 fk_fms_loss <<< "$(flowkit_train 2 "$ITERS" "$work/fms.json" "$win_fm" "${single[@]}")"
-read -r fk_fms1 _ <<< "$(flowkit_train 1 "$ITERS" "$work/fms1.json" "$win_fm" "${single[@]}")"
+
+# 2a. Flow matching in rounds: every flowkit and PyTorch configuration once per round. Each run
+#     appends "KEY SECONDS LOSS" to $work/fm_runs; a configuration's time is the median over
+#     the rounds (its loss is the same every round on flowkit's side: same seed).
+for round in $(seq "$FM_ROUNDS"); do
+    for th in 2 1; do
+        read -r s loss <<< "$(flowkit_train "$th" "$ITERS" "$work/fm$th.json" "$win_fm")"
+        echo "fk_fm$th $s $loss" >> "$work/fm_runs"
+        read -r s loss <<< "$(flowkit_train "$th" "$ITERS" "$work/fms$th.json" "$win_fm" "${single[@]}")"
+        echo "fk_fms$th $s $loss" >> "$work/fm_runs"
+    done
+    if [ "$have_torch" = 1 ]; then
+        for th in $TORCH_THREADS; do
+            for dt in float32 float64; do
+                IFS=, read -r _ _ _ n s loss _ <<< "$(torch_ref --mode fm --init "$work/init.json" \
+                    --data "$work/data.csv" --dtype "$dt" --threads "$th" --iterations "$ITERS" \
+                    --loss-window "$win_fm" --max-seconds "$TORCH_BUDGET")"
+                echo "torch_fm_${dt}_$th $s $loss $([ "$n" = "$ITERS" ] || echo "(stopped after $n it.)")" >> "$work/fm_runs"
+            done
+        done
+    fi
+done
+fm_median() {   # fm_median KEY: "SECONDS LOSS NOTE" of the round with the median time
+    awk -v k="$1" '$1 == k { $1 = ""; print substr($0, 2) }' "$work/fm_runs" | sort -g |
+        awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'
+}
+read -r fk_fm2 fk_fm_loss <<< "$(fm_median fk_fm2)"
+read -r fk_fm1 _ <<< "$(fm_median fk_fm1)"
+read -r fk_fms2 fk_fms_loss <<< "$(fm_median fk_fms2)"
+read -r fk_fms1 _ <<< "$(fm_median fk_fms1)"
+cp "$work/fm2.json" "$work/fm.json" # the model the sampling rows push through
+
 mle_opts=(--objective mle --trace exact --method rk4 --steps 10)
 read -r fk_mle2 fk_mle_loss <<< "$(flowkit_train 2 "$ITERS_MLE" "$work/mle.json" "$win_mle" "${mle_opts[@]}")"
 read -r fk_mle1 _ <<< "$(flowkit_train 1 "$ITERS_MLE" "$work/mle1.json" "$win_mle" "${mle_opts[@]}")"
@@ -133,15 +167,14 @@ keep() {   # keep KEY SECONDS THREADS LOSS
 }
 detail=()
 push_diff=- torch_logp=- logp_diff=-
+
 if [ "$have_torch" = 1 ]; then
     for th in $TORCH_THREADS; do
         line="PyTorch $th thr.:"
         for dt in float32 float64; do
-            IFS=, read -r _ _ _ n s loss _ <<< "$(torch_ref --mode fm --init "$work/init.json" \
-                --data "$work/data.csv" --dtype "$dt" --threads "$th" --iterations "$ITERS" \
-                --loss-window "$win_fm" --max-seconds "$TORCH_BUDGET")"
+            read -r s loss note <<< "$(fm_median "torch_fm_${dt}_$th")"
             keep "fm_$dt" "$s" "$th" "$loss"
-            line+=" fm $dt $s s$([ "$n" = "$ITERS" ] || echo " (stopped after $n it.)"),"
+            line+=" fm $dt $s s${note:+ $note} (median of $FM_ROUNDS),"
             IFS=, read -r _ _ _ n s loss _ <<< "$(torch_ref --mode mle --init "$work/init.json" \
                 --data "$work/data.csv" --dtype "$dt" --threads "$th" --iterations "$ITERS_MLE" \
                 --steps 10 --loss-window "$win_mle" --max-seconds "$TORCH_BUDGET")"
