@@ -24,8 +24,9 @@ void tanh_values(Index n, const double* __restrict in, double* __restrict out)
     // tanh = 1 to double precision; a NaN fails both comparisons and propagates.
     // e^y = 2^k e^r with k = round(y / ln 2), r = y - k ln 2 in [-ln2/2, ln2/2] (ln 2 in two
     // parts, so r is exact); e^r - 1 = r (1 + c1 r + ... + c10 r^10), the c_k a Chebyshev
-    // economisation of the Taylor series (relative error 2.2e-17; Taylor's needs r^13). The
-    // multiplications bound the loop: two fewer and 2|x| by an addition, 1.01 -> 0.90 ns an entry.
+    // economisation of the Taylor series (relative error 2.2e-17; Taylor's needs r^13;
+    // lib/ad/tanh_coefficients.py computes them). The multiplications bound the loop: two fewer
+    // and 2|x| by an addition, 1.01 -> 0.90 ns an entry.
     constexpr double ln2_hi = 0.6931471803691238, ln2_lo = 1.9082149292705877e-10;
     constexpr double log2e = 1.4426950408889634;
     constexpr double shifter = 0x1.8p52; // adding it rounds to an integer, kept in the low bits
@@ -69,7 +70,8 @@ void tanh_values(Index n, const float* __restrict in, float* __restrict out)
     // 0.30 ns an entry): y = -(|x| + |x|) capped at -20 (tanh 10 = 1 in float); r = y - k ln2
     // in one step (k ln2's rounding error, at most 29 * 1.2e-9, moves e^y by 3.5e-8 relative,
     // and only where e^y is below 2^-1); e^r - 1 = r (1 + r/2 + c2 r^2 + ... + c5 r^5), the
-    // c_k minimax for the relative error on |r| <= ln2/2 (1.4e-8; Taylor's needs r^7).
+    // c_k minimax for the relative error on |r| <= ln2/2 (1.5e-8; Taylor's needs r^7;
+    // lib/ad/tanh_coefficients.py).
     constexpr float ln2 = 0.693147182f, log2e = 1.44269504f;
     constexpr float shifter = 0x1.8p23f;
     constexpr float c2 = 1.666654944e-01f, c3 = 4.166685417e-02f, c4 = 8.366032504e-03f,
