@@ -8,7 +8,7 @@
 #            (default 2000): median seconds per iteration, flowkit --threads 2 and 1; final loss
 #            = the mean of the last min(200, ITERS) iterations' losses (both sides: same start,
 #            their own random batches); in double and with --precision single (the network and
-#            its gradient in float, PyTorch float32's arithmetic: the target's row). FM_ROUNDS
+#            its gradient in float, PyTorch float32's arithmetic: the target's row). ROUNDS
 #            rounds (default 3), each running every flowkit and PyTorch configuration once, back
 #            to back; a row's time is the median over the rounds of each run's median (this
 #            machine's speed drifts by a third over tens of seconds, and one run falls in one
@@ -18,8 +18,9 @@
 #            them (median of REPEATS runs), in double and with --precision single (the network
 #            in float, PyTorch float32's arithmetic: the target's row), the process start-up and
 #            model reading (the whole process with -n 0) on its own row; PyTorch = one call
-#            (noise and solve, autograd off), median of up to 20. Check: PyTorch's float64 RK4 push of flowkit's noise (the t = 0 rows of
-#            `cnf-sample sample --path -n 5 --seed 4`) against flowkit's t = 1 rows, <= 1e-10.
+#            (noise and solve, autograd off), median of up to 20. In ROUNDS rounds as fm.
+#            Check: PyTorch's float64 RK4 push of flowkit's noise (the t = 0 rows of `cnf-sample
+#            sample --path -n 5 --seed 4`) against flowkit's t = 1 rows, <= 1e-10.
 #   mle      maximum-likelihood training, exact trace, RK4 10 steps from t = 1 to 0, backprop
 #            through the steps, batch 256, ITERS_MLE iterations (default 200): median seconds per
 #            iteration, flowkit --threads 2 and 1; PyTorch's divergence by one autograd.grad per
@@ -38,7 +39,7 @@
 # Targets (issue): fm and sample (their single-precision rows) at least 5x faster than PyTorch
 # float32. The issue's PyTorch calibration on this machine: 1.15 ms per fm iteration, 0.13 s per
 # 2000-point sample.
-# Environment: ITERS, ITERS_MLE, REPEATS, FM_ROUNDS, TORCH_THREADS, TORCH_BUDGET; QUICK=1 for a
+# Environment: ITERS, ITERS_MLE, REPEATS, ROUNDS, TORCH_THREADS, TORCH_BUDGET; QUICK=1 for a
 # smoke run (100 / 10 iterations, 3 repeats, 1 round, PyTorch 1 thread, 3 s budget; under 30 s). Needs cnf-sample on
 # PATH (make bench sets it), python3-torch for /usr/bin/python3 (PyTorch columns empty without
 # it). About 2 minutes on 2 idle cores at the defaults.
@@ -49,14 +50,14 @@ if [ "$QUICK" = 1 ]; then
     ITERS=${ITERS:-100}
     ITERS_MLE=${ITERS_MLE:-10}
     REPEATS=${REPEATS:-3}
-    FM_ROUNDS=${FM_ROUNDS:-1}
+    ROUNDS=${ROUNDS:-1}
     TORCH_THREADS=${TORCH_THREADS:-1}
     TORCH_BUDGET=${TORCH_BUDGET:-3}
 fi
 ITERS=${ITERS:-2000}
 ITERS_MLE=${ITERS_MLE:-200}
 REPEATS=${REPEATS:-7}
-FM_ROUNDS=${FM_ROUNDS:-3}
+ROUNDS=${ROUNDS:-3}
 TORCH_THREADS=${TORCH_THREADS:-2 1}
 TORCH_BUDGET=${TORCH_BUDGET:-30}
 work=$(mktemp -d)
@@ -98,14 +99,14 @@ win_mle=$((ITERS_MLE < 20 ? ITERS_MLE : 20))
 single=(--precision single)
 
 # 2a. Flow matching in rounds: every flowkit and PyTorch configuration once per round. Each run
-#     appends "KEY SECONDS LOSS" to $work/fm_runs; a configuration's time is the median over
-#     the rounds (its loss is the same every round on flowkit's side: same seed).
-for round in $(seq "$FM_ROUNDS"); do
+#     appends "KEY SECONDS LOSS" to $work/runs; a configuration's time is the median over the
+#     rounds (its loss is the same every round on flowkit's side: same seed).
+for round in $(seq "$ROUNDS"); do
     for th in 2 1; do
         read -r s loss <<< "$(flowkit_train "$th" "$ITERS" "$work/fm$th.json" "$win_fm")"
-        echo "fk_fm$th $s $loss" >> "$work/fm_runs"
+        echo "fk_fm$th $s $loss" >> "$work/runs"
         read -r s loss <<< "$(flowkit_train "$th" "$ITERS" "$work/fms$th.json" "$win_fm" "${single[@]}")"
-        echo "fk_fms$th $s $loss" >> "$work/fm_runs"
+        echo "fk_fms$th $s $loss" >> "$work/runs"
     done
     if [ "$have_torch" = 1 ]; then
         for th in $TORCH_THREADS; do
@@ -113,19 +114,19 @@ for round in $(seq "$FM_ROUNDS"); do
                 IFS=, read -r _ _ _ n s loss _ <<< "$(torch_ref --mode fm --init "$work/init.json" \
                     --data "$work/data.csv" --dtype "$dt" --threads "$th" --iterations "$ITERS" \
                     --loss-window "$win_fm" --max-seconds "$TORCH_BUDGET")"
-                echo "torch_fm_${dt}_$th $s $loss $([ "$n" = "$ITERS" ] || echo "(stopped after $n it.)")" >> "$work/fm_runs"
+                echo "torch_fm_${dt}_$th $s $loss $([ "$n" = "$ITERS" ] || echo "(stopped after $n it.)")" >> "$work/runs"
             done
         done
     fi
 done
-fm_median() {   # fm_median KEY: "SECONDS LOSS NOTE" of the round with the median time
-    awk -v k="$1" '$1 == k { $1 = ""; print substr($0, 2) }' "$work/fm_runs" | sort -g |
+round_median() {   # round_median KEY: "SECONDS LOSS NOTE" of the round with the median time
+    awk -v k="$1" '$1 == k { $1 = ""; print substr($0, 2) }' "$work/runs" | sort -g |
         awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'
 }
-read -r fk_fm2 fk_fm_loss <<< "$(fm_median fk_fm2)"
-read -r fk_fm1 _ <<< "$(fm_median fk_fm1)"
-read -r fk_fms2 fk_fms_loss <<< "$(fm_median fk_fms2)"
-read -r fk_fms1 _ <<< "$(fm_median fk_fms1)"
+read -r fk_fm2 fk_fm_loss <<< "$(round_median fk_fm2)"
+read -r fk_fm1 _ <<< "$(round_median fk_fm1)"
+read -r fk_fms2 fk_fms_loss <<< "$(round_median fk_fms2)"
+read -r fk_fms1 _ <<< "$(round_median fk_fms1)"
 cp "$work/fm2.json" "$work/fm.json" # the model the sampling rows push through
 
 mle_opts=(--objective mle --trace exact --method rk4 --steps 10)
@@ -134,8 +135,9 @@ read -r fk_mle1 _ <<< "$(flowkit_train 1 "$ITERS_MLE" "$work/mle1.json" "$win_ml
 read -r fk_mles2 fk_mles_loss <<< "$(flowkit_train 2 "$ITERS_MLE" "$work/mles.json" "$win_mle" "${mle_opts[@]}" "${single[@]}")"
 read -r fk_mles1 _ <<< "$(flowkit_train 1 "$ITERS_MLE" "$work/mles1.json" "$win_mle" "${mle_opts[@]}" "${single[@]}")"
 
-# 3. flowkit sampling: the noise and the solve as its --stats summary times them ("2000 samples
-#    (rk4, 20 steps) in 0.0385 s"), and the whole process with -n 0 (start-up, reading the model).
+# 3. Sampling in rounds as 2a: flowkit's noise and solve as its --stats summary times them
+#    ("2000 samples (rk4, 20 steps) in 0.0385 s", median of REPEATS runs), PyTorch's median call;
+#    and flowkit's whole process with -n 0 (start-up, reading the model).
 sample_time() {   # sample_time [--precision single]
     for _ in $(seq "$REPEATS"); do
         cnf-sample sample --model "$work/fm.json" -n 2000 --seed 4 --method rk4 --steps 20 \
@@ -150,8 +152,22 @@ start_time() {
         elapsed "$t0"
     done | median
 }
-fk_sample=$(sample_time)
-fk_sample_single=$(sample_time --precision single)
+for round in $(seq "$ROUNDS"); do
+    echo "fk_sample $(sample_time)" >> "$work/runs"
+    echo "fk_sample_single $(sample_time --precision single)" >> "$work/runs"
+    if [ "$have_torch" = 1 ]; then
+        for th in $TORCH_THREADS; do
+            for dt in float32 float64; do
+                IFS=, read -r _ _ _ n s <<< "$(torch_ref --mode sample --init "$work/fm.json" \
+                    --dtype "$dt" --threads "$th" --count 2000 --steps 20 --repeats 20 \
+                    --max-seconds "$(awk -v b="$TORCH_BUDGET" 'BEGIN { print b / 3 }')")"
+                echo "torch_sample_${dt}_$th $s - ($n calls)" >> "$work/runs"
+            done
+        done
+    fi
+done
+read -r fk_sample _ <<< "$(round_median fk_sample)"
+read -r fk_sample_single _ <<< "$(round_median fk_sample_single)"
 fk_start=$(start_time)
 cnf-sample sample --model "$work/fm.json" --path --method rk4 --steps 20 -n 5 --seed 4 > "$work/path.csv"
 fk_logp=$(cnf-sample logp --model "$work/init.json" --method rk4 --steps 10 < "$work/sub.csv" |
@@ -172,21 +188,19 @@ if [ "$have_torch" = 1 ]; then
     for th in $TORCH_THREADS; do
         line="PyTorch $th thr.:"
         for dt in float32 float64; do
-            read -r s loss note <<< "$(fm_median "torch_fm_${dt}_$th")"
+            read -r s loss note <<< "$(round_median "torch_fm_${dt}_$th")"
             keep "fm_$dt" "$s" "$th" "$loss"
-            line+=" fm $dt $s s${note:+ $note} (median of $FM_ROUNDS),"
+            line+=" fm $dt $s s${note:+ $note},"
             IFS=, read -r _ _ _ n s loss _ <<< "$(torch_ref --mode mle --init "$work/init.json" \
                 --data "$work/data.csv" --dtype "$dt" --threads "$th" --iterations "$ITERS_MLE" \
                 --steps 10 --loss-window "$win_mle" --max-seconds "$TORCH_BUDGET")"
             keep "mle_$dt" "$s" "$th" "$loss"
             line+=" mle $s s$([ "$n" = "$ITERS_MLE" ] || echo " (stopped after $n it.)"),"
-            IFS=, read -r _ _ _ n s <<< "$(torch_ref --mode sample --init "$work/fm.json" \
-                --dtype "$dt" --threads "$th" --count 2000 --steps 20 --repeats 20 \
-                --max-seconds "$(awk -v b="$TORCH_BUDGET" 'BEGIN { print b / 3 }')")"
+            read -r s _ note <<< "$(round_median "torch_sample_${dt}_$th")"
             keep "sample_$dt" "$s" "$th" -
-            line+=" sample $s s ($n calls);"
+            line+=" sample $s s $note;"
         done
-        detail+=("$line")
+        detail+=("$line (fm, sample: medians of $ROUNDS rounds)")
     done
     IFS=, read -r _ push_diff <<< "$(torch_ref --mode push --init "$work/fm.json" --data "$work/path.csv" --steps 20)"
     IFS=, read -r _ torch_logp <<< "$(torch_ref --mode logp --init "$work/init.json" --data "$work/sub.csv" --steps 10)"
