@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #ifdef __linux__
 #include <pthread.h>
 #include <sched.h>
@@ -42,38 +43,46 @@ struct BatchEvaluator::Pool
 namespace {
 
 #ifdef __linux__
-/// The CPUs this process may run on; false if unknown.
-bool allowed_cpus(cpu_set_t& cpus)
+using CpuSet = std::optional<cpu_set_t>; // empty if unknown
+
+/// The CPUs the calling thread may run on.
+CpuSet allowed_cpus()
 {
+    cpu_set_t cpus;
     CPU_ZERO(&cpus);
-    return sched_getaffinity(0, sizeof cpus, &cpus) == 0;
+    if (sched_getaffinity(0, sizeof cpus, &cpus) != 0)
+        return std::nullopt;
+    return cpus;
 }
 
-/// Starts a new helper on a CPU other than the caller's, when there is one: a new thread is
-/// queued on its parent's CPU, and on a 2-core machine it waited there up to 4 ms for the
-/// scheduler to move it (measured: the second worker of a 12 ms sampling run began its first
-/// block 2.5-3.9 ms late in 6 runs of 10; with this, 0.03-0.14 ms late in 10 of 10, and the
-/// run's median time 16.6 -> 12.8 ms). The helper lifts the restriction once it runs
-/// (release_cpus), so the scheduler may still move it later.
-void start_elsewhere(std::thread& t)
+/// Starts a new helper on one of `allowed` other than the caller's CPU, when there is one: a new
+/// thread is queued on its parent's CPU, and on a 2-core machine it waited there up to 4 ms for
+/// the scheduler to move it (measured: the second worker of a 12 ms sampling run began its
+/// first block 2.5-3.9 ms late in 6 runs of 10; with this, 0.03-0.14 ms late in 10 of 10). The
+/// helper lifts the restriction once it runs (run_anywhere), so the scheduler may still move it.
+void start_elsewhere(std::thread& t, const CpuSet& allowed)
 {
-    cpu_set_t cpus;
     const int here = sched_getcpu();
-    if (here < 0 || !allowed_cpus(cpus) || !CPU_ISSET(here, &cpus) || CPU_COUNT(&cpus) < 2)
+    if (!allowed || here < 0 || !CPU_ISSET(here, &*allowed) || CPU_COUNT(&*allowed) < 2)
         return;
-    CPU_CLR(here, &cpus);
-    pthread_setaffinity_np(t.native_handle(), sizeof cpus, &cpus); // a hint: failure is harmless
+    cpu_set_t others = *allowed;
+    CPU_CLR(here, &others);
+    pthread_setaffinity_np(t.native_handle(), sizeof others, &others); // a hint: failure is harmless
 }
 
-void release_cpus()
+/// The calling thread may run on all of `allowed` again.
+void run_anywhere(const CpuSet& allowed)
 {
-    cpu_set_t cpus;
-    if (allowed_cpus(cpus))
-        pthread_setaffinity_np(pthread_self(), sizeof cpus, &cpus);
+    if (allowed)
+        pthread_setaffinity_np(pthread_self(), sizeof *allowed, &*allowed);
 }
 #else
-void start_elsewhere(std::thread&) {}
-void release_cpus() {}
+struct CpuSet
+{
+};
+CpuSet allowed_cpus() { return {}; }
+void start_elsewhere(std::thread&, const CpuSet&) {}
+void run_anywhere(const CpuSet&) {}
 #endif
 
 /// How long a thread spins for an event before it sleeps on a condition variable.
@@ -114,12 +123,13 @@ BatchEvaluator::BatchEvaluator(int threads, Index block_rows)
     if (threads == 1)
         return;
     m_pool = std::make_unique<Pool>();
+    const CpuSet allowed = allowed_cpus();
     for (int w = 1; w < threads; ++w)
-        m_pool->helpers.emplace_back([this, w] {
+        m_pool->helpers.emplace_back([this, w, allowed] {
             Pool& p = *m_pool;
             while (!p.placed.load(std::memory_order_acquire)) // start_elsewhere() first
                 std::this_thread::yield();
-            release_cpus();
+            run_anywhere(allowed);
             long seen = 0;
             const auto started = [&] {
                 return p.stop.load(std::memory_order_acquire) ||
@@ -142,7 +152,7 @@ BatchEvaluator::BatchEvaluator(int threads, Index block_rows)
             }
         });
     for (auto& t : m_pool->helpers)
-        start_elsewhere(t);
+        start_elsewhere(t, allowed);
     m_pool->placed.store(true, std::memory_order_release);
 }
 
