@@ -40,9 +40,9 @@
 # float32. The issue's PyTorch calibration on this machine: 1.15 ms per fm iteration, 0.13 s per
 # 2000-point sample.
 # Environment: ITERS, ITERS_MLE, REPEATS, ROUNDS, TORCH_THREADS, TORCH_BUDGET; QUICK=1 for a
-# smoke run (100 / 10 iterations, 3 repeats, 1 round, PyTorch 1 thread, 3 s budget; under 30 s). Needs cnf-sample on
-# PATH (make bench sets it), python3-torch for /usr/bin/python3 (PyTorch columns empty without
-# it). About 2 minutes on 2 idle cores at the defaults.
+# smoke run (100 / 10 iterations, 3 repeats, 1 round, PyTorch 1 thread, 3 s budget; under 30 s).
+# Needs cnf-sample on PATH (make bench sets it), python3-torch for /usr/bin/python3 (PyTorch
+# columns empty without it). About 2.5 minutes on 2 idle cores at the defaults.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 QUICK=${QUICK:-0}
@@ -183,7 +183,6 @@ keep() {   # keep KEY SECONDS THREADS LOSS
 }
 detail=()
 push_diff=- torch_logp=- logp_diff=-
-
 if [ "$have_torch" = 1 ]; then
     for th in $TORCH_THREADS; do
         line="PyTorch $th thr.:"
