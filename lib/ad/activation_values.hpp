@@ -15,6 +15,9 @@ void tanh_values(Index n, const double* x, double* t);
 /// The same in single precision, within a few float ulps (nn::SinglePrecisionMlp: Eigen's
 /// vectorised float tanh is off with EIGEN_FAST_MATH=0, and libm's takes 10 times as long).
 void tanh_values(Index n, const float* x, float* t);
+/// x[i] = tanh(x[i]) for n contiguous entries, the same values.
+void tanh_in_place(Index n, double* x);
+void tanh_in_place(Index n, float* x);
 
 /// Logistic sigmoid 1/(1 + exp(-x)) of every entry (exp overflow gives 0, not NaN). s is resized.
 void sigmoid_values(const Mat& x, Mat& s);

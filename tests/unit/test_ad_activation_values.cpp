@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -98,4 +99,28 @@ TEST_CASE("ad: tanh_values in float within 4 float ulps of tanh, relative")
     CHECK(std::isnan(e[4]));
     CHECK(e[5] == 1.0f);
     CHECK(e[6] == -1.0f);
+}
+
+TEST_CASE("ad: tanh_in_place gives tanh_values' bits, in both precisions")
+{
+    // 1001 points (no multiple of a vector) on [-25, 25], plus the special values.
+    std::vector<double> xd;
+    for (Index i = 0; i <= 1000; ++i)
+        xd.push_back(-25.0 + 0.05 * double(i));
+    for (double v : {0.0, -0.0, 1e-300, std::numeric_limits<double>::infinity(), 1e300})
+        xd.push_back(v);
+    std::vector<float> xf(xd.begin(), xd.end());
+
+    std::vector<double> td(xd.size()), ind = xd;
+    ad::tanh_values(Index(xd.size()), xd.data(), td.data());
+    ad::tanh_in_place(Index(ind.size()), ind.data());
+    std::vector<float> tf(xf.size()), inf = xf;
+    ad::tanh_values(Index(xf.size()), xf.data(), tf.data());
+    ad::tanh_in_place(Index(inf.size()), inf.data());
+    for (std::size_t i = 0; i < xd.size(); ++i) {
+        CHECK(std::memcmp(&ind[i], &td[i], sizeof(double)) == 0);
+        CHECK(std::memcmp(&inf[i], &tf[i], sizeof(float)) == 0);
+    }
+    CHECK(ind[250] == doctest::Approx(std::tanh(-12.5)).epsilon(1e-15));
+    CHECK(inf[510] == doctest::Approx(std::tanh(0.5)).epsilon(1e-6));
 }
