@@ -9,6 +9,10 @@
 #include <cstdint>
 #include <cstring>
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 namespace flowkit::ad {
 
 void tanh_values(const Mat& x, Mat& t)
@@ -18,6 +22,17 @@ void tanh_values(const Mat& x, Mat& t)
 }
 
 namespace {
+
+namespace tanh_double { // the constants of tanh_entry(double), which explains them
+constexpr double ln2_hi = 0.6931471803691238, ln2_lo = 1.9082149292705877e-10;
+constexpr double log2e = 1.4426950408889634;
+constexpr double shifter = 0x1.8p52; // adding it rounds to an integer, kept in the low bits
+constexpr double c1 = 0.50000000000000056, c2 = 0.1666666666666668, c3 = 0.04166666666657351,
+                 c4 = 0.0083333333333190564, c5 = 0.0013888888932368166,
+                 c6 = 0.00019841269892060119, c7 = 2.480150448942362e-05,
+                 c8 = 2.7557238547928585e-06, c9 = 2.7626301847046592e-07,
+                 c10 = 2.5110940851912257e-08;
+} // namespace tanh_double
 
 // One entry; the loops below call it (inlined and vectorised), out of place or in place.
 inline double tanh_entry(double x)
@@ -30,14 +45,7 @@ inline double tanh_entry(double x)
     // economisation of the Taylor series (relative error 2.2e-17; Taylor's needs r^13;
     // lib/ad/tanh_coefficients.py computes them). The multiplications bound the loop: two fewer
     // and 2|x| by an addition, 1.01 -> 0.90 ns an entry.
-    constexpr double ln2_hi = 0.6931471803691238, ln2_lo = 1.9082149292705877e-10;
-    constexpr double log2e = 1.4426950408889634;
-    constexpr double shifter = 0x1.8p52; // adding it rounds to an integer, kept in the low bits
-    constexpr double c1 = 0.50000000000000056, c2 = 0.1666666666666668, c3 = 0.04166666666657351,
-                     c4 = 0.0083333333333190564, c5 = 0.0013888888932368166,
-                     c6 = 0.00019841269892060119, c7 = 2.480150448942362e-05,
-                     c8 = 2.7557238547928585e-06, c9 = 2.7626301847046592e-07,
-                     c10 = 2.5110940851912257e-08;
+    using namespace tanh_double;
     const double a = std::fabs(x);
     double y = -(a + a);
     y = y < -40.0 ? -40.0 : y;
@@ -93,11 +101,75 @@ inline float tanh_entry(float x)
     return std::copysign(-m / (2.0f + m), x);
 }
 
+#ifdef __AVX512F__
+// tanh_entry(double) on two vectors at once, the same operations in the same order (the same
+// bits): the loop GCC makes of tanh_entry, one vector an iteration, issues a chain of 15
+// dependent multiply-adds and waits on it; two interleaved chains fill the pipes, 0.87 -> 0.75
+// ns an entry. (In float GCC's own loop was faster than any interleaving.) Returns how many
+// entries it did (a multiple of 16); out may be in.
+Index tanh_pairs(Index n, const double* in, double* out)
+{
+    using namespace tanh_double;
+    const __m512d v_ln2_hi = _mm512_set1_pd(ln2_hi), v_ln2_lo = _mm512_set1_pd(ln2_lo),
+                  v_log2e = _mm512_set1_pd(log2e), v_shifter = _mm512_set1_pd(shifter),
+                  cap = _mm512_set1_pd(-40.0), one = _mm512_set1_pd(1.0),
+                  two = _mm512_set1_pd(2.0);
+    const __m512d c[11] = {one,
+                           _mm512_set1_pd(c1),
+                           _mm512_set1_pd(c2),
+                           _mm512_set1_pd(c3),
+                           _mm512_set1_pd(c4),
+                           _mm512_set1_pd(c5),
+                           _mm512_set1_pd(c6),
+                           _mm512_set1_pd(c7),
+                           _mm512_set1_pd(c8),
+                           _mm512_set1_pd(c9),
+                           _mm512_set1_pd(c10)};
+    const __m512i exponent_bias = _mm512_set1_epi64(1023);
+    const __m512i sign = _mm512_set1_epi64(std::int64_t(1) << 63);
+    constexpr int U = 2;
+    Index i = 0;
+    for (; i + 8 * U <= n; i += 8 * U) {
+        __m512d x[U], kd[U], r[U], p[U];
+        for (int u = 0; u < U; ++u) {
+            x[u] = _mm512_loadu_pd(in + i + 8 * u);
+            const __m512d a = _mm512_abs_pd(x[u]);
+            // max(cap, y), not max(y, cap): a NaN y is returned, as y < -40 ? -40 : y does
+            const __m512d y = _mm512_max_pd(cap, _mm512_sub_pd(_mm512_setzero_pd(), _mm512_add_pd(a, a)));
+            kd[u] = _mm512_fmadd_pd(y, v_log2e, v_shifter);
+            const __m512d k = _mm512_sub_pd(kd[u], v_shifter);
+            r[u] = _mm512_fnmadd_pd(k, v_ln2_lo, _mm512_fnmadd_pd(k, v_ln2_hi, y));
+            p[u] = c[10];
+        }
+        for (int j = 9; j >= 0; --j)
+            for (int u = 0; u < U; ++u)
+                p[u] = _mm512_fmadd_pd(p[u], r[u], c[j]);
+        for (int u = 0; u < U; ++u) {
+            const __m512d em1_r = _mm512_mul_pd(p[u], r[u]);
+            const __m512d scale = _mm512_castsi512_pd(_mm512_slli_epi64(
+                _mm512_add_epi64(_mm512_castpd_si512(kd[u]), exponent_bias), 52));
+            const __m512d m = _mm512_fmadd_pd(scale, em1_r, _mm512_sub_pd(scale, one));
+            const __m512d t = _mm512_div_pd(_mm512_sub_pd(_mm512_setzero_pd(), m), _mm512_add_pd(two, m));
+            // copysign(t, x): the sign bit from x, the rest from t
+            const __m512i bits = _mm512_ternarylogic_epi64(sign, _mm512_castpd_si512(x[u]),
+                                                           _mm512_castpd_si512(t), 0xca);
+            _mm512_storeu_pd(out + i + 8 * u, _mm512_castsi512_pd(bits));
+        }
+    }
+    return i;
+}
+#else
+Index tanh_pairs(Index, const double*, double*)
+{
+    return 0;
+}
+#endif
+
 } // namespace
 
 void tanh_values(Index n, const double* __restrict in, double* __restrict out)
 {
-    for (Index i = 0; i < n; ++i)
+    for (Index i = tanh_pairs(n, in, out); i < n; ++i)
         out[i] = tanh_entry(in[i]);
 }
 
@@ -109,7 +181,7 @@ void tanh_values(Index n, const float* __restrict in, float* __restrict out)
 
 void tanh_in_place(Index n, double* x)
 {
-    for (Index i = 0; i < n; ++i)
+    for (Index i = tanh_pairs(n, x, x); i < n; ++i)
         x[i] = tanh_entry(x[i]);
 }
 
