@@ -67,7 +67,7 @@ struct TanhConstants<float>
                                             4.166685417e-02f, 8.366032504e-03f, 1.389821409e-03f};
 };
 
-// One entry: the definition. The loops below run it on what is left over from two_chunks.
+// One entry: the definition. The loops below run it on what tanh_two_chunks leaves over.
 template <class Scalar>
 Scalar tanh_entry(Scalar x)
 {

@@ -101,14 +101,16 @@ TEST_CASE("ad: tanh_values in float within 4 float ulps of tanh, relative")
     CHECK(e[6] == -1.0f);
 }
 
-TEST_CASE("ad: tanh_in_place gives tanh_values' bits, in both precisions")
+TEST_CASE("ad: tanh_in_place and tanh_values give one entry's bits, whole vectors or not")
 {
-    // 1001 points (no multiple of a vector) on [-25, 25], plus the special values.
-    std::vector<double> xd;
+    // The special values first (the vectorised part takes whole multiples of 32 floats or 16
+    // doubles, the rest goes one entry at a time), then 1001 points on [-25, 25] (past both
+    // precisions' caps); each entry alone (n = 1) against its value inside the array.
+    std::vector<double> xd{0.0, -0.0, 1e-300, -1e-310, std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity(), std::nan(""), 1e300,
+                           20.0, -20.0000001, 10.0, 9.9999999};
     for (Index i = 0; i <= 1000; ++i)
         xd.push_back(-25.0 + 0.05 * double(i));
-    for (double v : {0.0, -0.0, 1e-300, std::numeric_limits<double>::infinity(), 1e300})
-        xd.push_back(v);
     std::vector<float> xf(xd.begin(), xd.end());
 
     std::vector<double> td(xd.size()), ind = xd;
@@ -117,10 +119,22 @@ TEST_CASE("ad: tanh_in_place gives tanh_values' bits, in both precisions")
     std::vector<float> tf(xf.size()), inf = xf;
     ad::tanh_values(Index(xf.size()), xf.data(), tf.data());
     ad::tanh_in_place(Index(inf.size()), inf.data());
+    int differ = 0;
     for (std::size_t i = 0; i < xd.size(); ++i) {
-        CHECK(std::memcmp(&ind[i], &td[i], sizeof(double)) == 0);
-        CHECK(std::memcmp(&inf[i], &tf[i], sizeof(float)) == 0);
+        double one_d;
+        float one_f;
+        ad::tanh_values(1, &xd[i], &one_d);
+        ad::tanh_values(1, &xf[i], &one_f);
+        differ += std::memcmp(&ind[i], &td[i], sizeof(double)) != 0;
+        differ += std::memcmp(&one_d, &td[i], sizeof(double)) != 0;
+        differ += std::memcmp(&inf[i], &tf[i], sizeof(float)) != 0;
+        differ += std::memcmp(&one_f, &tf[i], sizeof(float)) != 0;
     }
-    CHECK(ind[250] == doctest::Approx(std::tanh(-12.5)).epsilon(1e-15));
-    CHECK(inf[510] == doctest::Approx(std::tanh(0.5)).epsilon(1e-6));
+    CHECK(differ == 0);
+    CHECK(std::isnan(td[6]));
+    CHECK(td[4] == 1.0);
+    CHECK(td[5] == -1.0);
+    CHECK(std::signbit(td[1]));
+    CHECK(td[12 + 250] == doctest::Approx(std::tanh(-12.5)).epsilon(1e-15));
+    CHECK(tf[12 + 510] == doctest::Approx(std::tanh(0.5)).epsilon(1e-6));
 }
