@@ -139,30 +139,34 @@ Index tanh_two_chunks(Index n, const Scalar* in, Scalar* out)
     return i;
 }
 
-} // namespace
-
-void tanh_values(Index n, const double* __restrict in, double* __restrict out)
+// The vectorised part, then the entries left over one at a time; out may be in.
+template <class Scalar>
+void tanh_loop(Index n, const Scalar* in, Scalar* out)
 {
     for (Index i = tanh_two_chunks(n, in, out); i < n; ++i)
         out[i] = tanh_entry(in[i]);
 }
 
-void tanh_values(Index n, const float* __restrict in, float* __restrict out)
+} // namespace
+
+void tanh_values(Index n, const double* in, double* out)
 {
-    for (Index i = tanh_two_chunks(n, in, out); i < n; ++i)
-        out[i] = tanh_entry(in[i]);
+    tanh_loop(n, in, out);
+}
+
+void tanh_values(Index n, const float* in, float* out)
+{
+    tanh_loop(n, in, out);
 }
 
 void tanh_in_place(Index n, double* x)
 {
-    for (Index i = tanh_two_chunks(n, x, x); i < n; ++i)
-        x[i] = tanh_entry(x[i]);
+    tanh_loop(n, x, x);
 }
 
 void tanh_in_place(Index n, float* x)
 {
-    for (Index i = tanh_two_chunks(n, x, x); i < n; ++i)
-        x[i] = tanh_entry(x[i]);
+    tanh_loop(n, x, x);
 }
 
 void sigmoid_values(const Mat& x, Mat& s)
