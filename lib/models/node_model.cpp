@@ -159,24 +159,26 @@ nlohmann::ordered_json NeuralField::describe() const
     return j;
 }
 
-void NeuralField::input(const Vec& t, const Mat& x, Scratch& s) const
+template <class Matrix>
+void NeuralField::input(const Vec& t, const Mat& x, Matrix& in) const
 {
+    using Scalar = typename Matrix::Scalar;
     const Index n = x.rows(), m = m_arch.ode_dim();
-    s.in.resize(n, m + (m_arch.time_dependent ? 1 : 0));
-    s.in.leftCols(m) = x;
+    in.resize(n, m + (m_arch.time_dependent ? 1 : 0));
+    in.leftCols(m) = x.cast<Scalar>();
     if (m_arch.time_dependent)
-        s.in.col(m) = t;
+        in.col(m) = t.cast<Scalar>();
 }
 
 void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives,
                           bool single) const
 {
-    input(t, x, s); // the reverse pass reads s.in again
     if (!single) {
+        input(t, x, s.in); // the reverse pass reads s.in again
         m_kernel.forward(s.in, s.ws, s.out, keep_derivatives);
         return;
     }
-    s.in_f = s.in.cast<float>();
+    input(t, x, s.in_f);
     m_single->forward(s.in_f, s.single, s.out_f, keep_derivatives);
     s.out = s.out_f.cast<double>();
 }

@@ -74,8 +74,9 @@ public:
 private:
     struct Scratch;
     static Scratch& scratch();
-    /// The network's input [y, t] or [x, v, t] into s.in.
-    void input(const Vec& t, const Mat& x, Scratch& s) const;
+    /// The network's input [y, t] or [x, v, t], in double (Mat) or float (MatF).
+    template <class Matrix>
+    void input(const Vec& t, const Mat& x, Matrix& in) const;
     /// The network's input into s.in, and its forward pass into s.out (in single precision:
     /// m_single's, its input and output in float in s.in_f and s.out_f).
     void forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives = true,

@@ -41,6 +41,13 @@ struct RkScheme
     /// w with x(t + theta h) = x + h sum_i w_i K_i, theta in [0, 1]; w(1) = b. It uses the
     /// last stage, F(t + h, x_new).
     void dense_weights(double theta, Eigen::Ref<Eigen::RowVectorXd> w) const;
+    /// w(theta) = alpha b + beta d + gamma e_first - delta e_last: with the sums b.K and d.K of a
+    /// step, every observation in it takes four of them, not one per stage.
+    struct DenseTerms
+    {
+        double alpha, beta, gamma, delta;
+    };
+    static DenseTerms dense_terms(double theta);
 };
 
 /// euler, midpoint, rk4, dopri5 (7 stages, the last at x_new); UsageError naming --solver else.
@@ -74,7 +81,6 @@ public:
         const std::vector<Index>& landed;  ///< per row: the observation reached, or -1
         const std::vector<Passed>& passed; ///< dense output: the observations stepped past
         const Mat& passed_states;          ///< their states, one row per entry of passed
-        const RowMajorMat& passed_weights; ///< row p: h w(theta) of passed[p], by stage
     };
     /// May change the rows of x that landed (only without FSAL).
     using StepFn = std::function<void(const Step& step, Mat& x)>;
@@ -103,7 +109,7 @@ private:
     void initial_steps(const ObservationTimes& times, const Mat& x, const StageFn& stage);
     /// Dense output: records in m_passed the observations that row r's accepted step reached.
     void pass_observations(const ObservationTimes& times, Index r, double t_start);
-    /// m_passed_weights and m_passed_states from the step's stages.
+    /// m_passed_states from the step's stages.
     void interpolate_passed();
 
     RkScheme m_scheme;
@@ -123,7 +129,7 @@ private:
     Vec m_moving_t, m_moving_h;
     Mat m_moving_Y, m_moving_K;
     Mat m_k1, m_x_new, m_sum, m_passed_states;
-    RowMajorMat m_passed_weights;
+    Mat m_bK, m_dK; // dense output: b.K and d.K of the step
 };
 
 } // namespace flowkit::ode

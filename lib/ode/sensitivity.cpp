@@ -55,7 +55,6 @@ void ForwardSolve::run(const ParametricSystem& f, const ObservationTimes& times,
         s.h = step.h;
         s.Y = step.Y;
         s.passed = step.passed;
-        s.weights = step.passed_weights;
         s.landed.clear();
         for (Index r = 0; r < xs.rows(); ++r) {
             const auto i = std::size_t(r);
@@ -86,14 +85,16 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
     // move). A few (a rejection here and there) cost less to evaluate than to gather the others:
     // gathering for every zero row took a tenth of a single-precision node-fit iteration.
     const auto vjp = [&](const Vec& t, const Mat& Y, const Mat& kbar, Mat& ybar) {
-        m_nonzero.assign(std::size_t(n), 0);
-        for (Index c = 0; c < kbar.cols(); ++c) // column by column: rows are strided
-            for (Index r = 0; r < n; ++r)
-                m_nonzero[std::size_t(r)] |= kbar(r, c) != 0;
-        m_rows.clear();
-        for (Index r = 0; r < n; ++r)
-            if (m_nonzero[std::size_t(r)])
-                m_rows.push_back(r);
+        m_rows.resize(std::size_t(n)); // without a branch per row: whether one is taken is random
+        std::size_t nonzero_rows = 0;
+        for (Index r = 0; r < n; ++r) {
+            bool nonzero = false;
+            for (Index c = 0; c < kbar.cols(); ++c)
+                nonzero |= kbar(r, c) != 0;
+            m_rows[nonzero_rows] = r;
+            nonzero_rows += nonzero;
+        }
+        m_rows.resize(nonzero_rows);
         ++m_backward_evaluations;
         const Index m = Index(m_rows.size());
         if (4 * m >= 3 * n) {
@@ -116,24 +117,46 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
         for (Index k = 0; k < m; ++k)
             ybar.row(m_rows[std::size_t(k)]) = m_rows_ybar.row(k);
     };
-    // A passed observation x + h sum_i w_i K_i adds h w_i sbar to Kbar_i and sbar to xbar. Its
-    // part through the last stage K_last = F(t + h, x_new) joins the first stage of the next
-    // record, which is the same evaluation (first same as last).
-    const auto add_passed = [&](const Step& s, Index i, Mat& kbar) {
-        for (Index c = 0; c < d; ++c) { // column by column: rows are strided
-            double* k = kbar.col(c).data();
-            const double* g = states_grad.col(c).data();
-            for (std::size_t p = 0; p < s.passed.size(); ++p)
-                k[s.passed[p].row] += s.weights(Index(p), i) * g[s.passed[p].observation];
+    // A passed observation x + h sum_i w_i K_i adds h w_i sbar to Kbar_i and sbar to xbar, with
+    // w = alpha b + beta d + gamma e_first - delta e_last (RkScheme::dense_terms). Summed per row
+    // over the step's passed observations (alpha sbar, ...: PassedSums), every stage takes its
+    // part in a few dense operations instead of a gather and a scatter per observation. The part
+    // through the last stage K_last = F(t + h, x_new) joins the first stage of the next record,
+    // which is the same evaluation (first same as last).
+    const auto passed_sums = [&](const Step& s, PassedSums& sums) {
+        sums.any = !s.passed.empty();
+        if (!sums.any)
+            return;
+        for (Mat* M : {&sums.alpha, &sums.beta, &sums.gamma, &sums.delta})
+            M->setZero(n, d);
+        for (const ObservedRk::Passed& p : s.passed) {
+            const RkScheme::DenseTerms w = RkScheme::dense_terms(p.theta);
+            for (Index c = 0; c < d; ++c) {
+                const double g = states_grad(p.observation, c);
+                sums.alpha(p.row, c) += w.alpha * g;
+                sums.beta(p.row, c) += w.beta * g;
+                sums.gamma(p.row, c) += w.gamma * g;
+                sums.delta(p.row, c) += w.delta * g;
+            }
         }
     };
+    // sum_p w_last(theta_p) sbar_p per row, the part through the last stage (before the factor h).
+    const auto last_stage_part = [&](const PassedSums& sums, Mat& out) {
+        out = sc.b(last) * sums.alpha + sc.d(last) * sums.beta - sums.delta;
+    };
+    PassedSums* now = &m_sums[0];  // of the record being reversed
+    PassedSums* prev = &m_sums[1]; // of the one before it
+    if (m_recorded > 0)
+        passed_sums(m_steps[m_recorded - 1], *now);
     for (std::size_t k = m_recorded; k-- > 0;) {
         const Step& s = m_steps[k];
+        if (k > 0)
+            passed_sums(m_steps[k - 1], *prev);
         for (const auto& [r, obs] : s.landed)
             m_xbar.row(r) += states_grad.row(obs);
-        if (k + 1 == m_recorded && !s.passed.empty()) { // no next record
-            m_kbar.setZero(n, d);
-            add_passed(s, last, m_kbar);
+        if (k + 1 == m_recorded && now->any) { // no next record
+            last_stage_part(*now, m_kbar);
+            m_kbar = s.h.asDiagonal() * m_kbar;
             ts = s.t + s.h;
             vjp(ts, s.Y[std::size_t(last)], m_kbar, m_ybar[0]);
             m_xbar += m_ybar[0];
@@ -147,10 +170,18 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
             for (Index j = i + 1; j < stages; ++j)
                 if (sc.a(j, i) != 0 && m_matters[std::size_t(j)])
                     m_kbar += sc.a(j, i) * m_ybar[std::size_t(j)];
+            if (now->any) {
+                m_kbar += sc.b(i) * now->alpha + sc.d(i) * now->beta;
+                if (i == 0)
+                    m_kbar += now->gamma;
+                if (i == last)
+                    m_kbar -= now->delta;
+            }
             m_kbar = s.h.asDiagonal() * m_kbar;
-            add_passed(s, i, m_kbar);
-            if (i == 0 && k > 0)
-                add_passed(m_steps[k - 1], last, m_kbar);
+            if (i == 0 && k > 0 && prev->any) {
+                last_stage_part(*prev, m_last_part);
+                m_kbar += m_steps[k - 1].h.asDiagonal() * m_last_part;
+            }
             ts = s.t + sc.c(i) * s.h;
             vjp(ts, s.Y[std::size_t(i)], m_kbar, m_ybar[std::size_t(i)]);
         }
@@ -160,6 +191,7 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
         for (Index c = 0; c < d; ++c)
             for (const auto& p : s.passed)
                 m_xbar(p.row, c) += states_grad(p.observation, c);
+        std::swap(now, prev);
     }
     x0_grad.resize(n, d);
     for (Index r = 0; r < n; ++r)

@@ -58,7 +58,13 @@ private:
         std::vector<Mat> Y;   // the stage inputs
         std::vector<std::pair<Index, Index>> landed; // (row, observation)
         std::vector<ObservedRk::Passed> passed;      // observations interpolated in the step
-        RowMajorMat weights;                         // row p: h w(theta_p), for passed[p]
+    };
+    /// Per row, the sums over a step's passed observations p of alpha_p sbar_p, beta_p sbar_p,
+    /// ... (RkScheme::dense_terms; sbar_p the loss gradient at p), n x d; any: a step with some.
+    struct PassedSums
+    {
+        Mat alpha, beta, gamma, delta;
+        bool any = false;
     };
 
     ObservedRk m_rk;
@@ -66,9 +72,9 @@ private:
     std::vector<Step> m_steps;   // reused between runs
     std::size_t m_recorded = 0;
     long m_backward_evaluations = 0;
-    Mat m_xbar, m_kbar, m_unused;
+    Mat m_xbar, m_kbar, m_last_part, m_unused;
+    PassedSums m_sums[2]; // of the step being reversed and of the one before it
     std::vector<Mat> m_ybar;
-    std::vector<char> m_nonzero; // per row: a nonzero cotangent in one VJP
     std::vector<Index> m_rows;   // the rows of one VJP, and their arguments
     Vec m_rows_t;
     Mat m_rows_y, m_rows_kbar, m_rows_ybar;
