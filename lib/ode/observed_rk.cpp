@@ -60,14 +60,6 @@ RkScheme::DenseTerms RkScheme::dense_terms(double theta)
     return {theta - c3 + 2 * c4, c5, c3 - c4, c4};
 }
 
-void RkScheme::dense_weights(double theta, Eigen::Ref<Eigen::RowVectorXd> w) const
-{
-    const DenseTerms a = dense_terms(theta);
-    w = a.alpha * b.transpose() + a.beta * d.transpose();
-    w(0) += a.gamma;
-    w(w.size() - 1) -= a.delta;
-}
-
 RkScheme rk_scheme(const std::string& method)
 {
     if (method == "euler")

@@ -38,11 +38,10 @@ struct RkScheme
     Vec d; ///< dopri5's continuous extension (Hairer's contd5); empty for the others
     bool adaptive() const { return e.size() > 0; }
     bool has_dense_output() const { return d.size() > 0; }
-    /// w with x(t + theta h) = x + h sum_i w_i K_i, theta in [0, 1]; w(1) = b. It uses the
-    /// last stage, F(t + h, x_new).
-    void dense_weights(double theta, Eigen::Ref<Eigen::RowVectorXd> w) const;
-    /// w(theta) = alpha b + beta d + gamma e_first - delta e_last: with the sums b.K and d.K of a
-    /// step, every observation in it takes four of them, not one per stage.
+    /// Dense output: x(t + theta h) = x + h sum_i w_i K_i, theta in [0, 1], with
+    /// w(theta) = alpha b + beta d + gamma e_first - delta e_last (w(1) = b; it uses the last
+    /// stage, F(t + h, x_new)). With the sums b.K and d.K of a step, every observation in it
+    /// takes four terms, not one per stage.
     struct DenseTerms
     {
         double alpha, beta, gamma, delta;

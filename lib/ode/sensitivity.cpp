@@ -170,12 +170,10 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
             for (Index j = i + 1; j < stages; ++j)
                 if (sc.a(j, i) != 0 && m_matters[std::size_t(j)])
                     m_kbar += sc.a(j, i) * m_ybar[std::size_t(j)];
-            if (now->any) {
+            if (now->any) { // the last stage's part goes through the next record's first
                 m_kbar += sc.b(i) * now->alpha + sc.d(i) * now->beta;
                 if (i == 0)
                     m_kbar += now->gamma;
-                if (i == last)
-                    m_kbar -= now->delta;
             }
             m_kbar = s.h.asDiagonal() * m_kbar;
             if (i == 0 && k > 0 && prev->any) {

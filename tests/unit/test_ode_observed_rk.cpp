@@ -49,12 +49,18 @@ TEST_CASE("dopri5's dense weights: w(0) = 0, w(1) = b, and they sum to theta")
     const ode::RkScheme s = ode::rk_scheme("dopri5");
     REQUIRE(s.has_dense_output());
     Eigen::RowVectorXd w(s.b.size());
-    s.dense_weights(0.0, w);
+    const auto dense_weights = [&](double theta) { // RkScheme::dense_terms' combination
+        const ode::RkScheme::DenseTerms a = ode::RkScheme::dense_terms(theta);
+        w = a.alpha * s.b.transpose() + a.beta * s.d.transpose();
+        w(0) += a.gamma;
+        w(w.size() - 1) -= a.delta;
+    };
+    dense_weights(0.0);
     CHECK(w.cwiseAbs().maxCoeff() == 0.0);
-    s.dense_weights(1.0, w);
+    dense_weights(1.0);
     CHECK((w - s.b.transpose()).cwiseAbs().maxCoeff() < 1e-15);
     for (const double theta : {0.1, 0.5, 0.77}) { // x' = 1 from x = 0 gives theta h
-        s.dense_weights(theta, w);
+        dense_weights(theta);
         CHECK(w.sum() == doctest::Approx(theta).epsilon(1e-14));
     }
     CHECK_FALSE(ode::rk_scheme("rk4").has_dense_output());
