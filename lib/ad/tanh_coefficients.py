@@ -1,61 +1,66 @@
 #!/usr/bin/env python3
-"""The polynomial coefficients of ad::tanh_values (activation_values.cpp): e^r - 1 = r P(r) on
-|r| <= ln2/2, P(r) = 1 + c1 r + ... + cN r^N.
+"""The coefficients of ad::tanh_values (activation_values.cpp): e^r = 1 + 2r / (R - r) on
+|r| <= ln2/2 with R(r^2) = r coth(r/2) = 2 + z (P0 + P1 z + ... + P(N-1) z^(N-1)), z = r^2.
 
-double: a Chebyshev economisation of (e^r - 1)/r to degree 10 (the truncated Chebyshev series,
-computed in long double at 64 Chebyshev nodes); float: c1 = 1/2 fixed and c2..c5 minimax for
-the relative error (Lawson's iteratively reweighted least squares). Prints each set with its
-largest relative error on a fine grid. Needs numpy (python3-numpy)."""
+S(z) = (R - 2) / z = 2 sum_{n>=1} B_2n z^(n-1) / (2n)! (Bernoulli numbers; the series converges
+fast on 0 <= z <= (ln2/2)^2), its truncated Chebyshev series on that interval (computed in
+long double at 64 Chebyshev nodes) to 5 terms for double and 2 for float. Prints each set with
+R's largest relative error on a fine grid. Needs numpy (python3-numpy)."""
+from fractions import Fraction
+from math import factorial
+
 import numpy as np
 
 L = np.longdouble
-H = np.log(L(2)) / 2
+ZMAX = (np.log(L(2)) / 2) ** 2
+
+# B_2, B_4, ..., B_20
+BERNOULLI = [Fraction(1, 6), Fraction(-1, 30), Fraction(1, 42), Fraction(-1, 30), Fraction(5, 66),
+             Fraction(-691, 2730), Fraction(7, 6), Fraction(-3617, 510), Fraction(43867, 798),
+             Fraction(-174611, 330)]
+SERIES = [2 * b / factorial(2 * n) for n, b in enumerate(BERNOULLI, start=1)]
 
 
-def relative_error(coef, r, f):
-    p = np.full_like(r, L(coef[-1]))
-    for c in coef[-2::-1]:
-        p = p * r + L(c)
-    return float(np.max(np.abs(p / f - 1)))
+def S(z):
+    s = np.zeros_like(z)
+    for c in reversed(SERIES):
+        s = s * z + L(c.numerator) / L(c.denominator)
+    return s
 
 
-def double_coefficients(n=10, nodes=64):
+def chebyshev_coefficients(n, nodes=64):
     theta = (np.arange(nodes, dtype=L) + L(0.5)) * (4 * np.arctan(L(1))) / nodes
-    r = H * np.cos(theta)
-    f = np.expm1(r) / r
-    cheb = np.array([L(2) / nodes * np.sum(f * np.cos(j * theta)) for j in range(n + 1)])
+    u = np.cos(theta)
+    f = S(ZMAX * (u + 1) / 2)
+    cheb = np.array([L(2) / nodes * np.sum(f * np.cos(j * theta)) for j in range(n)])
     cheb[0] /= 2
-    # Chebyshev polynomials T_j(u) in the monomial basis, u = r / H
+    # Chebyshev polynomials T_j(u) in the monomial basis, u = 2 z / ZMAX - 1
     T = [np.array([L(1)]), np.array([L(0), L(1)])]
-    for _ in range(2, n + 1):
+    for _ in range(2, n):
         T.append(np.concatenate([[L(0)], 2 * T[-1]]) - np.concatenate([T[-2], [L(0), L(0)]]))
-    mono = np.zeros(n + 1, dtype=L)
-    for j in range(n + 1):
-        mono[: len(T[j])] += cheb[j] * T[j]
-    return np.array([mono[i] / H**i for i in range(n + 1)]).astype(np.float64)
+    in_u = np.zeros(n, dtype=L)
+    for j in range(n):
+        in_u[: len(T[j])] += cheb[j] * T[j]
+    # substitute u = a z + b
+    a, b = 2 / ZMAX, L(-1)
+    in_z = np.zeros(n, dtype=L)
+    for k, c in enumerate(in_u):
+        for i in range(k + 1):  # (a z + b)^k = sum_i C(k, i) a^i z^i b^(k - i)
+            in_z[i] += c * L(factorial(k) // (factorial(i) * factorial(k - i))) * a**i * b ** (k - i)
+    return in_z
 
 
-def float_coefficients(n=5):
-    r = np.linspace(-float(H), float(H), 40001)
-    r = r[r != 0]
-    f = np.expm1(r) / r
-    A = np.stack([r**k for k in range(2, n + 1)], 1)
-    b = f - 1 - r / 2
-    w = np.ones_like(r)
-    for _ in range(300):
-        sw = np.sqrt(w)
-        c, *_ = np.linalg.lstsq(A / f[:, None] * sw[:, None], b / f * sw, rcond=None)
-        e = (1 + r / 2 + A @ c) / f - 1
-        w = w * np.abs(e)
-        w /= w.sum()
-    return np.concatenate([[1.0, 0.5], c]).astype(np.float32)
+def relative_error(coef, z):
+    p = np.full_like(z, L(coef[-1]))
+    for c in coef[-2::-1]:
+        p = p * z + L(c)
+    return float(np.max(np.abs(z * (p - S(z)) / (2 + z * S(z)))))
 
 
 if __name__ == "__main__":
-    r = np.linspace(-H, H, 200001, dtype=L)
-    r = r[r != 0]
-    f = np.expm1(r) / r
-    for name, coef in (("double", double_coefficients()), ("float", float_coefficients())):
-        print(f"{name}: relative error {relative_error(coef, r, f):.2e}")
-        for k, c in enumerate(coef[1:], start=1):
-            print(f"  c{k} = {c:.17g}" if name == "double" else f"  c{k} = {c:.9e}")
+    z = np.linspace(0, ZMAX, 200001, dtype=L)
+    for name, n, dtype in (("double", 5, np.float64), ("float", 2, np.float32)):
+        coef = chebyshev_coefficients(n).astype(dtype)
+        print(f"{name}: relative error of R {relative_error(coef, z):.2e}")
+        for k, c in enumerate(coef):
+            print(f"  P{k} = {c:.17g}" if name == "double" else f"  P{k} = {c:.10g}")
