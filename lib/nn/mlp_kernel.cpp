@@ -193,10 +193,10 @@ void BasicMlpKernel<Scalar>::forward(const Matrix& X, Workspace& ws, Matrix& out
         if (m_net.activation() == Activation::Tanh) {
             // In place: a layer then touches half the memory (a 128 x 64 float block no longer
             // spills out of L1), and sampling a CNF took 9 % less time.
+            // tanh' = 1 - A^2 is taken from A where it is needed (act_derivative_times), so
+            // keep_derivatives costs nothing here.
             affine(*in, m_W[k], m_b[k], ws.A[k]);
             ad::tanh_in_place(ws.A[k].size(), ws.A[k].data());
-            if (keep_derivatives)
-                ws.D[k] = Scalar(1) - ws.A[k].array().square();
         } else {
             affine(*in, m_W[k], m_b[k], ws.next);
             if (keep_derivatives)
@@ -208,6 +208,16 @@ void BasicMlpKernel<Scalar>::forward(const Matrix& X, Workspace& ws, Matrix& out
     }
     const auto k = std::size_t(L - 1);
     affine(*in, m_W[k], m_b[k], out);
+}
+
+template <class Scalar>
+void BasicMlpKernel<Scalar>::act_derivative_times(const Workspace& ws, Index l, const Matrix& M,
+                                                  Matrix& out) const
+{
+    if (m_net.activation() == Activation::Tanh)
+        out = M.array() * (Scalar(1) - ws.A[std::size_t(l)].array().square());
+    else
+        out = M.cwiseProduct(ws.D[std::size_t(l)]);
 }
 
 template <class Scalar>
@@ -240,7 +250,7 @@ void BasicMlpKernel<Scalar>::backward(const Matrix& abar, const Vector* w, Works
         }
         if (l > 0) {
             back_through(*delta, m_W[k], ws.next);
-            ws.deltas[k - 1] = ws.next.cwiseProduct(ws.D[k - 1]);
+            act_derivative_times(ws, k - 1, ws.next, ws.deltas[k - 1]);
             delta = &ws.deltas[k - 1];
         } else if (xbar) {
             back_through(*delta, m_W[k], *xbar);
@@ -256,7 +266,7 @@ void BasicMlpKernel<Scalar>::tangent(const Matrix& V, Workspace& ws, Matrix& out
     ws.delta.noalias() = V * m_W[0].transpose();
     for (Index l = 1; l < L; ++l) {
         const auto k = std::size_t(l);
-        ws.next = ws.delta.cwiseProduct(ws.D[k - 1]);
+        act_derivative_times(ws, k - 1, ws.delta, ws.next);
         ws.delta.noalias() = ws.next * m_W[k].transpose();
     }
     out = ws.delta;

@@ -24,7 +24,8 @@ public:
     using RowVector = Eigen::Matrix<Scalar, 1, Eigen::Dynamic>;
 
     /// What a forward pass leaves for backward() and tangent(): A[l] = act(Z) of hidden layer
-    /// l and D[l] = act'(Z), plus scratch. One per thread; reused without allocation.
+    /// l and D[l] = act'(Z) (empty for tanh: 1 - A^2), plus scratch. One per thread; reused
+    /// without allocation.
     struct Workspace
     {
         std::vector<Matrix> A, D;
@@ -66,6 +67,9 @@ public:
     const RowVector& bias(Index l) const { return m_b[std::size_t(l)]; }
 
 private:
+    /// out = act'(Z_l) .* M, act' from the workspace of the last forward().
+    void act_derivative_times(const Workspace& ws, Index l, const Matrix& M, Matrix& out) const;
+
     Mlp m_net;
     std::vector<Matrix> m_W; // out x in
     std::vector<RowVector> m_b;
