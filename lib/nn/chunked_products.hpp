@@ -45,12 +45,16 @@ using ColumnsF = BasicColumns<float>;
 using WeightsF = BasicWeights<float>;
 
 /// out(r, j) = b_j + sum_{k < in_cols} in(r, k) w(j, k) for r < rows, j < out_cols; b null
-/// for none; with accumulate, added to out instead.
+/// for none; with accumulate, added to out instead. With tanh_gate (data not null), the result
+/// is multiplied by 1 - tanh_gate(r, j)^2, tanh's derivative from its values, in the same pass
+/// (a backward step through a tanh layer).
 void chunked_times(Index rows, Index in_cols, Index out_cols, ConstColumns in, Weights w,
-                   const double* b, Columns out, bool accumulate = false);
+                   const double* b, Columns out, bool accumulate = false,
+                   ConstColumns tanh_gate = {nullptr, 0});
 /// The same in float, sixteen rows at a time (nn::SinglePrecisionMlp).
 void chunked_times(Index rows, Index in_cols, Index out_cols, ConstColumnsF in, WeightsF w,
-                   const float* b, ColumnsF out, bool accumulate = false);
+                   const float* b, ColumnsF out, bool accumulate = false,
+                   ConstColumnsF tanh_gate = {nullptr, 0});
 
 /// G(j, k) += sum_{r < rows} A(r, j) B(r, k) for j < a_cols, k < b_cols; G row-major with
 /// leading dimension ldg (a block of theta's gradient).

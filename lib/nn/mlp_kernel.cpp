@@ -249,8 +249,12 @@ void BasicMlpKernel<Scalar>::backward(const Matrix& abar, const Vector* w, Works
                 d->colwise().sum().transpose().template cast<double>();
         }
         if (l > 0) {
-            back_through(*delta, m_W[k], ws.next);
-            act_derivative_times(ws, k - 1, ws.next, ws.deltas[k - 1]);
+            if (m_net.activation() == Activation::Tanh) {
+                back_through_tanh(*delta, m_W[k], ws.A[k - 1], ws.deltas[k - 1]);
+            } else {
+                back_through(*delta, m_W[k], ws.next);
+                act_derivative_times(ws, k - 1, ws.next, ws.deltas[k - 1]);
+            }
             delta = &ws.deltas[k - 1];
         } else if (xbar) {
             back_through(*delta, m_W[k], *xbar);

@@ -92,6 +92,21 @@ void back_through_of(const Matrix<Scalar>& delta, const Matrix<Scalar>& W, Matri
 }
 
 template <class Scalar>
+void back_through_tanh_of(const Matrix<Scalar>& delta, const Matrix<Scalar>& W,
+                          const Matrix<Scalar>& A, Matrix<Scalar>& out)
+{
+    if (!chunked(delta.rows(), W.rows(), W.cols())) {
+        out.noalias() = delta * W;
+        out.array() *= Scalar(1) - A.array().square();
+        return;
+    }
+    out.resize(delta.rows(), W.cols());
+    chunked_times(delta.rows(), W.rows(), W.cols(), columns(delta),
+                  BasicWeights<Scalar>{W.data(), W.rows(), 1}, static_cast<const Scalar*>(nullptr),
+                  columns(out), false, columns(A));
+}
+
+template <class Scalar>
 void add_outer_of(const Matrix<Scalar>& delta, const Matrix<Scalar>& in, Eigen::Ref<RowMajorMat> G)
 {
     if (std::min(G.rows(), G.cols()) > narrow_outer) {
@@ -133,6 +148,11 @@ void times_transpose(const Mat& in, const Mat& W, Mat& out) { times_transpose_of
 
 void back_through(const Mat& delta, const Mat& W, Mat& out) { back_through_of(delta, W, out); }
 
+void back_through_tanh(const Mat& delta, const Mat& W, const Mat& A, Mat& out)
+{
+    back_through_tanh_of(delta, W, A, out);
+}
+
 void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G)
 {
     add_outer_of(delta, in, G);
@@ -152,6 +172,11 @@ void affine(const MatF& in, const MatF& W, const Eigen::RowVectorXf& b, MatF& ou
 void times_transpose(const MatF& in, const MatF& W, MatF& out) { times_transpose_of(in, W, out); }
 
 void back_through(const MatF& delta, const MatF& W, MatF& out) { back_through_of(delta, W, out); }
+
+void back_through_tanh(const MatF& delta, const MatF& W, const MatF& A, MatF& out)
+{
+    back_through_tanh_of(delta, W, A, out);
+}
 
 void add_outer(const MatF& delta, const MatF& in, Eigen::Ref<RowMajorMat> G)
 {

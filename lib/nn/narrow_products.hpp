@@ -16,6 +16,9 @@ void affine(const Mat& in, const Mat& W, const Eigen::RowVectorXd& b, Mat& out);
 void times_transpose(const Mat& in, const Mat& W, Mat& out);
 /// out = delta W (delta: rows x outputs; out resized).
 void back_through(const Mat& delta, const Mat& W, Mat& out);
+/// out = (delta W) .* (1 - A.^2): back through W and a tanh layer whose values are A, in one
+/// pass where the product is narrow.
+void back_through_tanh(const Mat& delta, const Mat& W, const Mat& A, Mat& out);
 /// G += delta^T in (G: outputs x inputs, a row-major block of theta).
 void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G);
 /// G += delta1^T in1 + delta2^T in2 (the same shapes): a weight with two gradient terms.
@@ -27,6 +30,7 @@ void add_outer(const Mat& delta1, const Mat& in1, const Mat& delta2, const Mat& 
 void affine(const MatF& in, const MatF& W, const Eigen::RowVectorXf& b, MatF& out);
 void times_transpose(const MatF& in, const MatF& W, MatF& out);
 void back_through(const MatF& delta, const MatF& W, MatF& out);
+void back_through_tanh(const MatF& delta, const MatF& W, const MatF& A, MatF& out);
 void add_outer(const MatF& delta, const MatF& in, Eigen::Ref<RowMajorMat> G);
 void add_outer(const MatF& delta1, const MatF& in1, const MatF& delta2, const MatF& in2,
                Eigen::Ref<RowMajorMat> G);

@@ -20,8 +20,8 @@ const Shape shapes[] = {{130, 3, 64}, {600, 64, 2}, {128, 64, 64}, {256, 64, 64}
 
 } // namespace
 
-TEST_CASE("nn narrow products: affine, times_transpose and back_through on every route agree "
-          "with Eigen's products")
+TEST_CASE("nn narrow products: affine, times_transpose, back_through and back_through_tanh on "
+          "every route agree with Eigen's products")
 {
     Rng rng(21);
     for (const Shape& s : shapes) {
@@ -44,6 +44,10 @@ TEST_CASE("nn narrow products: affine, times_transpose and back_through on every
         CHECK((out - want_times).norm() <= 1e-13 * want_times.norm());
         nn::back_through(delta, Wsq, out);
         CHECK((out - want_back).norm() <= 1e-13 * want_back.norm());
+        const Mat A = random_mat(rng, s.rows, s.in).array().tanh().matrix(); // a tanh layer
+        const Mat want_gated = want_back.array() * (1 - A.array().square());
+        nn::back_through_tanh(delta, Wsq, A, out);
+        CHECK((out - want_gated).norm() <= 1e-13 * want_gated.norm());
 
         // float: the double products of the same float entries
         const MatF xf = x.cast<float>(), Wf = W.cast<float>(), Wsqf = Wsq.cast<float>();
@@ -60,5 +64,9 @@ TEST_CASE("nn narrow products: affine, times_transpose and back_through on every
         CHECK((outf.cast<double>() - want_times_f).norm() <= 1e-6 * want_times_f.norm());
         nn::back_through(deltaf, Wsqf, outf);
         CHECK((outf.cast<double>() - want_back_f).norm() <= 1e-6 * want_back_f.norm());
+        const MatF Af = A.cast<float>();
+        const Mat want_gated_f = want_back_f.array() * (1 - Af.cast<double>().array().square());
+        nn::back_through_tanh(deltaf, Wsqf, Af, outf);
+        CHECK((outf.cast<double>() - want_gated_f).norm() <= 1e-6 * want_gated_f.norm());
     }
 }
