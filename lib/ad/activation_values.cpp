@@ -26,14 +26,16 @@ namespace {
 // one in r for e^r; lib/ad/tanh_coefficients.py computes P). Then
 //   tanh |x| = ((1 - s) R - (1 + s) r) / ((R - r) + s (R + r)),
 // one division, and no cancellation as x -> 0 (s = 1: -2r / 2R, exact terms). The loop is bound
-// by its multiply-adds (two pipes; additions have two more): 10 a vector against 15 for the
+// by its multiply-adds (two pipes; additions have two more): 11 a vector against 15 for the
 // Taylor-like e^r - 1 = r P(r) of degree 10 this replaced (0.76 -> 0.60 ns an entry in double,
-// 0.25 -> 0.23 in float; within 2.9 and 2.5 ulps against long double's tanh, as before).
+// 0.25 -> 0.23 in float; within 2.9 and 2.5 ulps against long double's tanh, as before; 3.1
+// in float built without FMA).
 template <class Scalar>
 struct TanhConstants;
 
-// r in one step: k ln 2's rounding (|k| <= 58) moves e^y by 58 * 2^-53 relative at most, which
-// moves tanh by 2 e^y 58 * 2^-53 <= 2^-47 2^-k: below an ulp for every k. P: R to 3.5e-18.
+// r in one step: the rounding of k ln 2 (|k| <= 58) moves e^y by about |k| 2^-53 relative, and
+// tanh by about 2 e^y |k| 2^-53 with e^y < 2^(k + 1/2), k <= 0: below an ulp for every k.
+// P: R to 3.5e-18.
 template <>
 struct TanhConstants<double>
 {
