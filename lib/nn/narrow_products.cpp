@@ -78,32 +78,23 @@ void times_transpose_of(const Matrix<Scalar>& in, const Matrix<Scalar>& W, Matri
                   static_cast<const Scalar*>(nullptr), columns(out));
 }
 
+// out = delta W, times 1 - A.^2 entry by entry when tanh_values (A) is given.
 template <class Scalar>
-void back_through_of(const Matrix<Scalar>& delta, const Matrix<Scalar>& W, Matrix<Scalar>& out)
+void back_through_of(const Matrix<Scalar>& delta, const Matrix<Scalar>& W, Matrix<Scalar>& out,
+                     const Matrix<Scalar>* tanh_values = nullptr)
 {
     if (!chunked(delta.rows(), W.rows(), W.cols())) {
         out.noalias() = delta * W;
+        if (tanh_values)
+            out.array() *= Scalar(1) - tanh_values->array().square();
         return;
     }
     out.resize(delta.rows(), W.cols());
+    const BasicConstColumns<Scalar> gate =
+        tanh_values ? columns(*tanh_values) : BasicConstColumns<Scalar>{nullptr, 0};
     chunked_times(delta.rows(), W.rows(), W.cols(), columns(delta),
                   BasicWeights<Scalar>{W.data(), W.rows(), 1}, static_cast<const Scalar*>(nullptr),
-                  columns(out));
-}
-
-template <class Scalar>
-void back_through_tanh_of(const Matrix<Scalar>& delta, const Matrix<Scalar>& W,
-                          const Matrix<Scalar>& A, Matrix<Scalar>& out)
-{
-    if (!chunked(delta.rows(), W.rows(), W.cols())) {
-        out.noalias() = delta * W;
-        out.array() *= Scalar(1) - A.array().square();
-        return;
-    }
-    out.resize(delta.rows(), W.cols());
-    chunked_times(delta.rows(), W.rows(), W.cols(), columns(delta),
-                  BasicWeights<Scalar>{W.data(), W.rows(), 1}, static_cast<const Scalar*>(nullptr),
-                  columns(out), false, columns(A));
+                  columns(out), false, gate);
 }
 
 template <class Scalar>
@@ -150,7 +141,7 @@ void back_through(const Mat& delta, const Mat& W, Mat& out) { back_through_of(de
 
 void back_through_tanh(const Mat& delta, const Mat& W, const Mat& A, Mat& out)
 {
-    back_through_tanh_of(delta, W, A, out);
+    back_through_of(delta, W, out, &A);
 }
 
 void add_outer(const Mat& delta, const Mat& in, Eigen::Ref<RowMajorMat> G)
@@ -175,7 +166,7 @@ void back_through(const MatF& delta, const MatF& W, MatF& out) { back_through_of
 
 void back_through_tanh(const MatF& delta, const MatF& W, const MatF& A, MatF& out)
 {
-    back_through_tanh_of(delta, W, A, out);
+    back_through_of(delta, W, out, &A);
 }
 
 void add_outer(const MatF& delta, const MatF& in, Eigen::Ref<RowMajorMat> G)
