@@ -170,16 +170,23 @@ void NeuralField::input(const Vec& t, const Mat& x, Matrix& in) const
         in.col(m) = t.cast<Scalar>();
 }
 
-void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives,
-                          bool single) const
+void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, Pass pass, bool single) const
 {
+    const bool derivatives = pass != Pass::value, value = pass != Pass::reverse;
     if (!single) {
         input(t, x, s.in); // the reverse pass reads s.in again
-        m_kernel.forward(s.in, s.ws, s.out, keep_derivatives);
+        if (value)
+            m_kernel.forward(s.in, s.ws, s.out, derivatives);
+        else
+            m_kernel.forward_hidden(s.in, s.ws);
         return;
     }
     input(t, x, s.in_f);
-    m_single->forward(s.in_f, s.single, s.out_f, keep_derivatives);
+    if (!value) {
+        m_single->forward_hidden(s.in_f, s.single);
+        return;
+    }
+    m_single->forward(s.in_f, s.single, s.out_f, derivatives);
     s.out = s.out_f.cast<double>();
 }
 
@@ -214,14 +221,14 @@ void NeuralField::backward(const Mat& a, const Vec* w, Scratch& s, Mat& xbar,
 void NeuralField::rhs(const Vec& t, const Mat& x, Mat& f) const
 {
     Scratch& s = scratch();
-    forward(t, x, s, false, m_single.has_value());
+    forward(t, x, s, Pass::value, m_single.has_value());
     field_value(x, s, f);
 }
 
 void NeuralField::jvp(const Vec& t, const Mat& x, const Mat& v, Mat& out) const
 {
     Scratch& s = scratch();
-    forward(t, x, s);
+    forward(t, x, s, Pass::reverse, false);
     const Index n = x.rows(), m = m_arch.ode_dim();
     s.v.setZero(n, s.in.cols());
     s.v.leftCols(m) = v;
@@ -246,8 +253,9 @@ void NeuralField::vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec
                              Mat& xbar, Eigen::Ref<Vec> grad) const
 {
     Scratch& s = scratch();
+    const Pass pass = f ? Pass::both : Pass::reverse;
     if (!m_single) {
-        forward(t, x, s);
+        forward(t, x, s, pass, false);
         if (f)
             field_value(x, s, *f);
         backward(a, w, s, xbar, grad);
@@ -255,7 +263,7 @@ void NeuralField::vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec
     }
     // In float: the network's input, its output, the cotangent and the row weights; the
     // parameter gradient is summed in float over the rows and added in double.
-    forward(t, x, s, true, true);
+    forward(t, x, s, pass, true);
     if (f)
         field_value(x, s, *f);
     const Index m = m_arch.ode_dim(), d = m_arch.data_dim();

@@ -77,10 +77,17 @@ private:
     /// The network's input [y, t] or [x, v, t], in double (Mat) or float (MatF).
     template <class Matrix>
     void input(const Vec& t, const Mat& x, Matrix& in) const;
-    /// The network's input into s.in, and its forward pass into s.out (in single precision:
-    /// m_single's, its input and output in float in s.in_f and s.out_f).
-    void forward(const Vec& t, const Mat& x, Scratch& s, bool keep_derivatives = true,
-                 bool single = false) const;
+    /// What forward() computes: the network's value (into s.out), what its reverse pass and
+    /// tangent need, or both.
+    enum class Pass
+    {
+        value,
+        reverse,
+        both
+    };
+    /// The network's input into s.in and its forward pass (in single precision: m_single's,
+    /// its input and output in float in s.in_f and s.out_f, the value also in s.out).
+    void forward(const Vec& t, const Mat& x, Scratch& s, Pass pass, bool single) const;
     /// F from s.out.
     void field_value(const Mat& x, const Scratch& s, Mat& f) const;
     /// The reverse pass after forward(): xbar and the parameter gradient.

@@ -179,6 +179,15 @@ template <class Scalar>
 void BasicMlpKernel<Scalar>::forward(const Matrix& X, Workspace& ws, Matrix& out,
                                      bool keep_derivatives) const
 {
+    forward_hidden(X, ws, keep_derivatives);
+    const auto k = std::size_t(m_net.layers() - 1);
+    affine(k == 0 ? X : ws.A[k - 1], m_W[k], m_b[k], out);
+}
+
+template <class Scalar>
+void BasicMlpKernel<Scalar>::forward_hidden(const Matrix& X, Workspace& ws,
+                                            bool keep_derivatives) const
+{
     const Index L = m_net.layers();
     if (X.cols() != m_net.input_dim())
         throw std::invalid_argument("nn::MlpKernel: input has " + std::to_string(X.cols()) +
@@ -205,8 +214,6 @@ void BasicMlpKernel<Scalar>::forward(const Matrix& X, Workspace& ws, Matrix& out
         }
         in = &ws.A[k];
     }
-    const auto k = std::size_t(L - 1);
-    affine(*in, m_W[k], m_b[k], out);
 }
 
 template <class Scalar>
