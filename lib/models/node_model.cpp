@@ -174,11 +174,14 @@ void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, Pass pass, boo
 {
     const bool derivatives = pass != Pass::value, value = pass != Pass::reverse;
     if (!single) {
-        input(t, x, s.in); // the reverse pass reads s.in again
+        // The reverse pass reads the input again: x itself unless there is a time column.
+        if (m_arch.time_dependent)
+            input(t, x, s.in);
+        const Mat& in = m_arch.time_dependent ? s.in : x;
         if (value)
-            m_kernel.forward(s.in, s.ws, s.out, derivatives);
+            m_kernel.forward(in, s.ws, s.out, derivatives);
         else
-            m_kernel.forward_hidden(s.in, s.ws);
+            m_kernel.forward_hidden(in, s.ws);
         return;
     }
     input(t, x, s.in_f);
@@ -190,10 +193,10 @@ void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, Pass pass, boo
     s.out = s.out_f.cast<double>();
 }
 
-void NeuralField::field_value(const Mat& x, const Scratch& s, Mat& f) const
+void NeuralField::field_value(const Mat& x, Scratch& s, Mat& f) const
 {
     if (!m_arch.second_order) {
-        f = s.out;
+        f.swap(s.out); // s.out is scratch: a swap instead of a copy
         return;
     }
     const Index d = m_arch.data_dim();
@@ -213,7 +216,10 @@ void NeuralField::backward(const Mat& a, const Vec* w, Scratch& s, Mat& xbar,
         abar = &s.v;
     }
     m_kernel.backward(*abar, w, s.ws, &s.g, grad);
-    xbar = s.g.leftCols(m);
+    if (s.g.cols() == m)
+        xbar.swap(s.g); // as in field_value
+    else
+        xbar = s.g.leftCols(m);
     if (m_arch.second_order)
         xbar.rightCols(d) += a.leftCols(d);
 }
@@ -230,7 +236,7 @@ void NeuralField::jvp(const Vec& t, const Mat& x, const Mat& v, Mat& out) const
     Scratch& s = scratch();
     forward(t, x, s, Pass::reverse, false);
     const Index n = x.rows(), m = m_arch.ode_dim();
-    s.v.setZero(n, s.in.cols());
+    s.v.setZero(n, m_kernel.net().input_dim());
     s.v.leftCols(m) = v;
     m_kernel.tangent(s.v, s.ws, s.g);
     if (!m_arch.second_order) {

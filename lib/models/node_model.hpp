@@ -88,8 +88,8 @@ private:
     /// The network's input into s.in and its forward pass (in single precision: m_single's,
     /// its input and output in float in s.in_f and s.out_f, the value also in s.out).
     void forward(const Vec& t, const Mat& x, Scratch& s, Pass pass, bool single) const;
-    /// F from s.out.
-    void field_value(const Mat& x, const Scratch& s, Mat& f) const;
+    /// F from s.out (which it may take over).
+    void field_value(const Mat& x, Scratch& s, Mat& f) const;
     /// The reverse pass after forward(): xbar and the parameter gradient.
     void backward(const Mat& a, const Vec* w, Scratch& s, Mat& xbar, Eigen::Ref<Vec> grad) const;
 
