@@ -70,12 +70,14 @@ public:
         double theta; ///< (time - step start) / h, in (0, 1]
     };
 
-    /// An attempted step, after the accepted rows of x were advanced.
+    /// An attempted step, after the accepted rows of x were advanced. The step function may
+    /// take t, h and Y (swap them for matrices of its own): the solver sets them afresh every
+    /// step.
     struct Step
     {
-        const Vec& t;               ///< each row's time at the start of the step
-        const Vec& h;               ///< each row's step (0 for a row that is done)
-        const std::vector<Mat>& Y;  ///< the stage inputs
+        Vec& t;               ///< each row's time at the start of the step
+        Vec& h;               ///< each row's step (0 for a row that is done)
+        std::vector<Mat>& Y;  ///< the stage inputs, one per stage
         const std::vector<char>& accepted; ///< per row (a row that is done counts as accepted)
         const std::vector<Index>& landed;  ///< per row: the observation reached, or -1
         const std::vector<Passed>& passed; ///< dense output: the observations stepped past

@@ -51,9 +51,10 @@ void ForwardSolve::run(const ParametricSystem& f, const ObservationTimes& times,
         if (m_recorded == m_steps.size())
             m_steps.emplace_back();
         Step& s = m_steps[m_recorded++];
-        s.t = step.t;
-        s.h = step.h;
-        s.Y = step.Y;
+        s.t.swap(step.t); // the solver's matrices for the step, ours for its next
+        s.h.swap(step.h);
+        s.Y.resize(step.Y.size());
+        s.Y.swap(step.Y);
         s.passed = step.passed;
         s.landed.clear();
         for (Index r = 0; r < xs.rows(); ++r) {
