@@ -6,7 +6,9 @@
 //   observations in between, the step sizes held fixed), the exact gradient of the computed
 //   solution. Only the stage inputs are recorded: the reverse pass
 //   evaluates each stage again with its VJP, which costs less than storing and re-reading a
-//   network's activations for every stage of a solve (node-fit's benchmark: half the time);
+//   network's activations for every stage of a solve (node-fit's benchmark: half the time;
+//   keeping only the hidden layer's values, a copy per stage, 7.9 against 6.8 ms an iteration
+//   on two threads at the start of training);
 // - continuous_adjoint: [y, a] integrated backward from each row's last observation with
 //   y' = F(t, y), a' = -(dF/dy)^T a, and the parameter integral of (dF/dtheta)^T a dt taken
 //   with the same quadrature; at each observation y is reset to the forward solution (as
