@@ -14,9 +14,9 @@
 # medians; the letter after the ratio says which (1t / 2t). The 2-thread loss must equal the
 # 1-thread one (block sums reduced in block order): the footer gives the largest relative
 # difference of loss and |grad| over the cases.
-# Medians of REPEATS steps (default 40) after 300 ms of warm-up. Needs g++, Eigen,
-# build/libflowkit.a (built if missing) and python3-torch for /usr/bin/python3. Takes about a
-# minute.
+# Medians of REPEATS steps (default 40) after 300 ms of warm-up. Needs g++, Eigen, the build
+# directory's libflowkit.a (the directory of the integrate on PATH; make bench sets it) and
+# python3-torch for /usr/bin/python3. Takes about a minute.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -24,9 +24,11 @@ REPEATS=${REPEATS:-40}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-[ -f "$root/build/libflowkit.a" ] || nice cmake --build "$root/build" -j1 --target flowkit
+command -v integrate > /dev/null || { echo "mlp.sh: integrate is not on PATH" >&2; exit 1; }
+build=$(dirname "$(command -v integrate)")
+[ -f "$build/libflowkit.a" ] || { echo "mlp.sh: no libflowkit.a in $build" >&2; exit 1; }
 nice g++ -std=c++17 -O3 -march=native -DNDEBUG -DEIGEN_FAST_MATH=0 -I "$root/lib" -isystem /usr/include/eigen3 -pthread \
-    -o "$work/mlp_loss" "$here/mlp_loss.cpp" "$root/build/libflowkit.a"
+    -o "$work/mlp_loss" "$here/mlp_loss.cpp" "$build/libflowkit.a"
 torch_ref() {
     LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp /usr/bin/python3 \
         "$here/torch_mlp_loss.py" "$@"

@@ -13,20 +13,22 @@
 # --validate) and against the exact (cos t, -sin t) on t = 0, 0.01, ..., 10 (both sides).
 # "Adam epoch" compares the time per Adam epoch, flowkit (--threads 2) against PyTorch with 2
 # threads and, as PyTorch's OpenMP threads suffer most from other load, with 1 (speed only).
-# Needs build/pinn-train and build/integrate; python3-torch for /usr/bin/python3 (skipped without
-# it). Takes 2-4 minutes on 2 cores (PyTorch's runs take most of it).
+# Needs pinn-train and integrate on PATH (make bench sets it); python3-torch for /usr/bin/python3
+# (skipped without it). Takes 2-4 minutes on 2 cores (PyTorch's runs take most of it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
 REPEATS=${REPEATS:-3}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+for tool in integrate pinn-train; do
+    command -v "$tool" > /dev/null || { echo "pinn.sh: $tool is not on PATH" >&2; exit 1; }
+done
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 now() { date +%s.%N; }
 # Max |q - cos t|, |p + sin t| of the model $1 on t = 0, 0.01, ..., 10.
 exact_error() {
-    "$root/build/integrate" --flow "$1" --t-end 10 --output-dt 0.01 --quiet | awk -F, 'NR > 1 {
+    integrate --flow "$1" --t-end 10 --output-dt 0.01 --quiet | awk -F, 'NR > 1 {
         e = $3 - cos($2); if (e < 0) e = -e; if (e > m) m = e
         e = $4 + sin($2); if (e < 0) e = -e; if (e > m) m = e } END { printf "%.1e", m }'
 }
@@ -42,7 +44,7 @@ rows=()
 # 1. flowkit's defaults, REPEATS times (the runs are identical but for the times).
 for _ in $(seq "$REPEATS"); do
     start=$(now)
-    "$root/build/pinn-train" "${SETUP[@]}" -o "$work/pinn.json" --history "$work/h.csv" --validate \
+    pinn-train "${SETUP[@]}" -o "$work/pinn.json" --history "$work/h.csv" --validate \
         --stats > "$work/validate.csv" 2> "$work/stats"
     wall=$(awk -v a="$start" -v b="$(now)" 'BEGIN { print b - a }')
     read -r _ _ _ first_s <<< "$(history_summary "$work/h.csv")"
@@ -56,7 +58,7 @@ rows+=("flowkit default|$epochs|$wall|$first|$first_s|$loss|$dopri|$(exact_error
 t_default=$first_s
 
 # 2. flowkit with PyTorch's optimiser: Adam, lr 1e-3, at most 7500 epochs (one run).
-"$root/build/pinn-train" "${SETUP[@]}" --optimizer adam --lr 1e-3 --epochs 7500 --target-loss 1e-5 \
+pinn-train "${SETUP[@]}" --optimizer adam --lr 1e-3 --epochs 7500 --target-loss 1e-5 \
     -o "$work/adam.json" --history "$work/h.csv" --validate --quiet > "$work/validate.csv"
 read -r epochs loss first first_s <<< "$(history_summary "$work/h.csv")"
 secs=$(tail -1 "$work/h.csv" | awk -F, '{ print $NF }')

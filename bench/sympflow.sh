@@ -28,22 +28,25 @@
 # for like (double against float64, single against float32) and single against float64; the default
 # harmonic run: energy error <= 1e-4 and position error <= 0.1 after under 2 minutes of training;
 # Henon-Heiles: energy error below 1e-3 (the issue's quality bound).
-# Needs build/sympflow-train and build/integrate; python3-torch for /usr/bin/python3 (PyTorch rows
-# skipped without it). Takes about 10 minutes on 2 cores (without FULL=1).
+# Needs sympflow-train and integrate on PATH (make bench sets it); python3-torch for
+# /usr/bin/python3 (PyTorch rows skipped without it). Takes about 10 minutes on 2 cores (without
+# FULL=1).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
 REPEATS=${REPEATS:-3}
 FULL=${FULL:-0}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+for tool in integrate sympflow-train; do
+    command -v "$tool" > /dev/null || { echo "sympflow.sh: $tool is not on PATH" >&2; exit 1; }
+done
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # The last history row: "epochs final_loss seconds".
 history_last() { tail -1 "$1" | awk -F, '{ printf "%d %.3e %s\n", $1, $2, $NF }'; }
 # Roll-out of the harmonic model $1 from (1, 0) to T = 1000: "energy_error position_error".
 harmonic_errors() {
-    "$root/build/integrate" --flow "$1" --ic 1,0 --t-end 1000 --quiet | awk -F, '
+    integrate --flow "$1" --ic 1,0 --t-end 1000 --quiet | awk -F, '
         NR == 2 { h0 = $NF }
         NR > 1 { e = $NF - h0; if (e < 0) e = -e; if (e > me) me = e
                  e = $3 - cos($2); if (e < 0) e = -e; if (e > mp) mp = e
@@ -52,7 +55,7 @@ harmonic_errors() {
 }
 # Roll-out of the Henon-Heiles model $1 to T = 1000: max |H - H0|.
 hh_energy_error() {
-    "$root/build/integrate" --flow "$1" --ic 0.3,-0.3,0.3,0.15 --t-end 1000 --quiet | awk -F, '
+    integrate --flow "$1" --ic 0.3,-0.3,0.3,0.15 --t-end 1000 --quiet | awk -F, '
         NR == 2 { h0 = $NF } NR > 1 { e = $NF - h0; if (e < 0) e = -e; if (e > m) m = e }
         END { printf "%.2e\n", m }'
 }
@@ -70,7 +73,7 @@ declare -A ms_flowkit ms_train
 for precision in double single; do
     : > "$work/times"
     for _ in $(seq "$REPEATS"); do
-        "$root/build/sympflow-train" "${HARMONIC[@]}" --dt 1 --optimizer adam --lr 1e-3 --epochs "$SPEED_EPOCHS" \
+        sympflow-train "${HARMONIC[@]}" --dt 1 --optimizer adam --lr 1e-3 --epochs "$SPEED_EPOCHS" \
             --collocation 1000 --threads 2 --precision "$precision" -o "$work/adam.json" \
             --history "$work/h.csv" --quiet
         read -r _ _ secs <<< "$(history_last "$work/h.csv")"
@@ -108,7 +111,7 @@ fi
 # (b) Quality: flowkit's defaults on the oscillator, rolled out to T = 1000.
 : > "$work/times"
 for _ in $(seq "$REPEATS"); do
-    "$root/build/sympflow-train" "${HARMONIC[@]}" -o "$work/sf.json" --history "$work/h.csv" --quiet
+    sympflow-train "${HARMONIC[@]}" -o "$work/sf.json" --history "$work/h.csv" --quiet
     read -r _ _ secs <<< "$(history_last "$work/h.csv")"
     echo "$secs" >> "$work/times"
 done
@@ -118,7 +121,7 @@ read -r e_default p_default <<< "$(harmonic_errors "$work/sf.json")"
 rows+=("flowkit default|$epochs|$t_default|$(awk -v s="$t_default" -v e="$epochs" 'BEGIN { print 1000 * s / e }')|$loss|$e_default|$p_default")
 
 # (b') The energy-conserving set-up: Hamiltonian matching, more L-BFGS on a smaller fixed set.
-"$root/build/sympflow-train" "${HARMONIC[@]}" "${HAM_MATCH[@]}" -o "$work/ham.json" \
+sympflow-train "${HARMONIC[@]}" "${HAM_MATCH[@]}" -o "$work/ham.json" \
     --history "$work/h.csv" --quiet
 read -r epochs loss t_ham <<< "$(history_last "$work/h.csv")"
 read -r e_ham p_ham <<< "$(harmonic_errors "$work/ham.json")"
@@ -130,7 +133,7 @@ if [ "$have_torch" = 1 ] && [ "$FULL" = 1 ]; then
 fi
 
 # (c) The same defaults on Henon-Heiles (energy only).
-"$root/build/sympflow-train" --system henon-heiles --domain "x=-1:1,y=-1:1,px=-1:1,py=-1:1" \
+sympflow-train --system henon-heiles --domain "x=-1:1,y=-1:1,px=-1:1,py=-1:1" \
     -o "$work/hh.json" --history "$work/h.csv" --quiet
 read -r epochs loss t_hh <<< "$(history_last "$work/h.csv")"
 e_hh=$(hh_energy_error "$work/hh.json")
@@ -140,18 +143,18 @@ rows+=("flowkit default, HH|$epochs|$t_hh|$(awk -v s="$t_hh" -v e="$epochs" 'BEG
 # [0, 1), no equations given; the model rolled out 100 steps from (0.6, 0.3), and its own
 # Hamiltonian H_N at t = 0 on a 21 x 21 grid of [-1, 1]^2 against (q^2 + p^2)/2 (up to a constant:
 # the spread of H_N - H over the grid, (max - min)/2).
-"$root/build/integrate" --system harmonic --random-ics 100 --domain "q=-1:1,p=-1:1" --method dopri5 \
+integrate --system harmonic --random-ics 100 --domain "q=-1:1,p=-1:1" --method dopri5 \
     --rtol 1e-10 --atol 1e-12 --t-end 0.98 --output-dt 0.02 --quiet | cut -d, -f1-4 > "$work/data.csv"
-"$root/build/sympflow-train" --data "$work/data.csv" -o "$work/data.json" --history "$work/h.csv" --quiet
+sympflow-train --data "$work/data.csv" -o "$work/data.json" --history "$work/h.csv" --quiet
 read -r epochs_data _ t_data <<< "$(history_last "$work/h.csv")"
-read -r rel_data e_data <<< "$("$root/build/integrate" --flow "$work/data.json" --ic 0.6,0.3 --t-end 100 --quiet |
+read -r rel_data e_data <<< "$(integrate --flow "$work/data.json" --ic 0.6,0.3 --t-end 100 --quiet |
     awk -F, 'NR > 1 { q = 0.6 * cos($2) + 0.3 * sin($2); p = -0.6 * sin($2) + 0.3 * cos($2)
                       e = sqrt(($3 - q)^2 + ($4 - p)^2) / sqrt(0.45); if ($2 == 100) r = e
                       h = 0.5 * ($3^2 + $4^2) - 0.225; if (h < 0) h = -h; if (h > m) m = h }
                  END { printf "%.2e %.2e\n", r, m }')"
 h_data=$(awk 'BEGIN { print "q,p"; for (i = 0; i <= 20; i++) for (j = 0; j <= 20; j++)
                         printf "%.2f,%.2f\n", -1 + i / 10, -1 + j / 10 }' |
-    "$root/build/sympflow-train" hamiltonian --model "$work/data.json" |
+    sympflow-train hamiltonian --model "$work/data.json" |
     awk -F, 'NR > 1 { d = $3 - 0.5 * ($1^2 + $2^2); if (NR == 2 || d < lo) lo = d; if (NR == 2 || d > hi) hi = d }
              END { printf "%.2e\n", (hi - lo) / 2 }')
 
