@@ -85,8 +85,9 @@ private:
         reverse,
         both
     };
-    /// The network's input into s.in and its forward pass (in single precision: m_single's,
-    /// its input and output in float in s.in_f and s.out_f, the value also in s.out).
+    /// The network's forward pass on its input: x itself, or [x, t] in s.in when the field
+    /// depends on time (in single precision: m_single's, its input and output in float in
+    /// s.in_f and s.out_f, the value also in s.out).
     void forward(const Vec& t, const Mat& x, Scratch& s, Pass pass, bool single) const;
     /// F from s.out (which it may take over).
     void field_value(const Mat& x, Scratch& s, Mat& f) const;

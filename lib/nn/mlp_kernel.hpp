@@ -50,8 +50,8 @@ public:
     void set_params(const Vec& theta);
 
     /// out = N(X), n x output_dim (resized). X must stay alive until backward()/tangent(),
-    /// which need keep_derivatives (without it, act' is not computed: a tenth of a forward
-    /// pass with tanh).
+    /// which need keep_derivatives (without it, act' is not computed; tanh keeps none either
+    /// way: its derivative is 1 - A^2).
     void forward(const Matrix& X, Workspace& ws, Matrix& out, bool keep_derivatives = true) const;
     /// forward() without the output layer: all that backward() and tangent() need (a VJP
     /// without the value saves an eighth of the products of node-fit's reverse pass).
