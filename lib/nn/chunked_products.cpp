@@ -1,106 +1,12 @@
 #include "nn/chunked_products.hpp"
 
-#include <algorithm>
-#include <cstring>
-#include <type_traits>
+#include "core/chunk.hpp"
 
-#ifdef __AVX512F__
-#include <immintrin.h>
-#endif
+#include <algorithm>
 
 namespace flowkit::nn {
 
-// The helpers below pass a Chunk by value (measured 5 % faster than by reference); without
-// AVX-512 (FLOWKIT_NATIVE=OFF) GCC warns that its calling convention differs from that of
-// AVX-512 builds. They are local to this file, so no call ever crosses that boundary.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
 namespace {
-
-// 64 bytes, eight doubles or sixteen floats: one AVX-512 register, two AVX ones (GCC's vector
-// extension splits it).
-template <class Scalar>
-struct Lanes;
-template <>
-struct Lanes<double>
-{
-    typedef double type __attribute__((vector_size(64)));
-};
-template <>
-struct Lanes<float>
-{
-    typedef float type __attribute__((vector_size(64)));
-};
-template <class Scalar>
-using Chunk = typename Lanes<Scalar>::type;
-template <class Scalar>
-constexpr Index chunk = 64 / sizeof(Scalar);
-
-template <class Scalar>
-Chunk<Scalar> load(const Scalar* p)
-{
-    Chunk<Scalar> v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-}
-
-template <class Scalar>
-void store(Scalar* p, Chunk<Scalar> v)
-{
-    std::memcpy(p, &v, sizeof v);
-}
-
-// The first n <= lanes entries, the rest zero; and back. A block's last rows go through the
-// vector code too: scalar loops over up to 15 float rows took a sixth of a single-precision
-// node-fit iteration. With AVX-512, masked loads and stores (a memcpy of n entries compiles to
-// rep movs, slower than the scalar loops).
-template <class Scalar>
-Chunk<Scalar> load_partial(const Scalar* p, Index n)
-{
-    Chunk<Scalar> v{};
-#ifdef __AVX512F__
-    const auto mask = static_cast<__mmask16>((1u << n) - 1);
-    if constexpr (std::is_same_v<Scalar, double>)
-        v = reinterpret_cast<Chunk<Scalar>>(_mm512_maskz_loadu_pd(__mmask8(mask), p));
-    else
-        v = reinterpret_cast<Chunk<Scalar>>(_mm512_maskz_loadu_ps(mask, p));
-#else
-    for (Index i = 0; i < n; ++i)
-        v[i] = p[i];
-#endif
-    return v;
-}
-
-template <class Scalar>
-void store_partial(Scalar* p, Chunk<Scalar> v, Index n)
-{
-#ifdef __AVX512F__
-    const auto mask = static_cast<__mmask16>((1u << n) - 1);
-    if constexpr (std::is_same_v<Scalar, double>)
-        _mm512_mask_storeu_pd(p, __mmask8(mask), reinterpret_cast<__m512d>(v));
-    else
-        _mm512_mask_storeu_ps(p, mask, reinterpret_cast<__m512>(v));
-#else
-    for (Index i = 0; i < n; ++i)
-        p[i] = v[i];
-#endif
-}
-
-// v, kept in a register. GCC otherwise folds the load of a chunk into every fused multiply-add
-// that uses it (a chunk of inputs loaded once per output), and the loads, not the
-// multiply-adds, bound the products: a SympFlow epoch on one thread took 0.87-0.98 ms in float
-// and 1.77-1.81 ms in double, against 0.82-0.88 and 1.69-1.70 ms so (the same bits). Only with
-// AVX-512, where a chunk is one register.
-template <class Vector>
-Vector in_register(Vector v)
-{
-#if defined(__AVX512F__) && defined(__GNUC__)
-    asm("" : "+v"(v));
-#endif
-    return v;
-}
 
 constexpr Index unroll = 4; // chunks of rows per pass of chunked_times
 
@@ -119,7 +25,7 @@ void times_wide(Index wide, Index in_cols, Index j0, Index j1, BasicConstColumns
                 BasicWeights<Scalar> w, const Scalar* b, BasicColumns<Scalar> out,
                 bool accumulate, BasicConstColumns<Scalar> tanh_gate)
 {
-    constexpr Index lanes = chunk<Scalar>;
+    constexpr Index lanes = chunk_lanes<Scalar>;
     for (Index j = j0; j < j1; j += OUTS)
         for (Index r = 0; r < wide; r += unroll * lanes) {
             Chunk<Scalar> acc[OUTS][unroll];
@@ -157,7 +63,7 @@ void times(Index rows, Index in_cols, Index out_cols, BasicConstColumns<Scalar> 
            BasicWeights<Scalar> w, const Scalar* b, BasicColumns<Scalar> out, bool accumulate,
            BasicConstColumns<Scalar> tanh_gate)
 {
-    constexpr Index lanes = chunk<Scalar>;
+    constexpr Index lanes = chunk_lanes<Scalar>;
     // Four outputs (the rest two, then one) and four chunks of rows at once: independent
     // chains of fused multiply-adds (one chain would wait on the latency of the last), and every
     // loaded chunk of the input feeds four of them, so the loads (inputs and broadcast weights)
@@ -216,7 +122,7 @@ template <Index KN, class Scalar>
 void accumulate(const Term<Scalar>* terms, Index n_terms, Index rows, Index a_cols, Index j0,
                 Index k0, Chunk<Scalar> (*acc)[block])
 {
-    constexpr Index lanes = chunk<Scalar>;
+    constexpr Index lanes = chunk_lanes<Scalar>;
     const Index full = rows - rows % lanes;
     Chunk<Scalar> s[pair][KN] = {};
     const auto add = [&](const Scalar* A, Index lda, const Scalar* B, Index ldb, Index r,
@@ -274,12 +180,8 @@ void add_transpose_times(Index rows, Index a_cols, Index b_cols, const Term<Scal
             Chunk<Scalar> acc[pair][block];
             accumulate_kn[kn](terms, n_terms, rows, a_cols, j0, k0, acc);
             for (Index u = 0; u < jn; ++u)
-                for (Index k = 0; k < kn; ++k) {
-                    Scalar s = 0;
-                    for (Index i = 0; i < chunk<Scalar>; ++i)
-                        s += acc[u][k][i];
-                    G[(j0 + u) * ldg + k0 + k] += s;
-                }
+                for (Index k = 0; k < kn; ++k)
+                    G[(j0 + u) * ldg + k0 + k] += sum_lanes<Scalar>(acc[u][k]);
         }
     }
 }

@@ -17,12 +17,17 @@
 //     S1bar += Tbar .* P,  Pbar += Tbar .* s1,  Zbar = Abar .* s1 + S1bar .* s2 + S2bar .* s3
 //   [Xbar; Vbar] += [Zbar; Pbar]_0 W_0,  W_0bar += [Zbar; Pbar]_0^T [X; V],  b_0bar += colsum(Zbar_0)
 // (A stacked product sums the two branches: [D; Dp]^T [Gbar; Hbar] = D^T Gbar + Dp^T Hbar.)
-// The last hidden layer's two elementwise steps run as one pass, forward (activate_last) and in
-// reverse (activate_last_reverse).
+// Every elementwise step runs on a product's result while it is in registers (nn::paired_times
+// hands over the value and the tangent rows of an entry together), so Z, [B; Bp]'s reload and
+// the products of the reverse pass are never stored: in one thread, a SympFlow epoch 4-6 %
+// faster in double and 8 % in float than with a pass over memory per step. The last hidden
+// layer's two steps are one, forward (ActivateLast) and in reverse (ActivateLastReverse).
 #include "nn/hessian_vector_kernel.hpp"
 
-#include "ad/activation_values.hpp"
+#include "ad/tanh_chunk.hpp"
+#include "core/chunk.hpp"
 #include "nn/narrow_products.hpp"
+#include "nn/paired_products.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -31,97 +36,165 @@ namespace flowkit::nn {
 
 namespace {
 
-// The elementwise steps, one column of a stacked 2m-row matrix at a time: top points at the
-// value rows, top + m at the tangent rows. s1 = 1 - tau^2, s2 = -2 tau s1, s3 = (6 tau^2 - 2) s1.
-
-// [tau; T] from [Z; P].
+// The elementwise steps, each on the chunks of one column that a paired product (nn::paired_times)
+// hands over: rows [r, r + n) of column j of the top half and of the bottom half. Matrices are
+// column-major, stacked ones 2m rows (the value rows on top), the others m.
+// s1 = 1 - tau^2, s2 = -2 tau s1, s3 = (6 tau^2 - 2) s1.
 template <class Scalar>
-void activate(Index m, const Scalar* __restrict ZP, Scalar* __restrict AT)
+struct Rows
 {
-    ad::tanh_values(m, ZP, AT);
-    for (Index i = 0; i < m; ++i)
-        AT[m + i] = (Scalar(1) - AT[i] * AT[i]) * ZP[m + i];
+    Index m;
+    // Entry (r, j) of a stacked matrix, of its bottom half, of an m-row one.
+    template <class T> T* top(T* M, Index j, Index r) const { return M + j * 2 * m + r; }
+    template <class T> T* bottom(T* M, Index j, Index r) const { return M + j * 2 * m + m + r; }
+    template <class T> T* half(T* M, Index j, Index r) const { return M + j * m + r; }
+
+    // tau (the top of AT) and P at rows [r, r + n) of column j, and tanh's derivatives there.
+    struct Tanh
+    {
+        Chunk<Scalar> tau, P, s1, s2, s3;
+    };
+    Tanh tanh_at(const Scalar* AT, const Scalar* P, Index j, Index r, Index n) const
+    {
+        Tanh t;
+        t.tau = load(top(AT, j, r), n);
+        t.P = load(half(P, j, r), n);
+        t.s1 = Scalar(1) - t.tau * t.tau;
+        t.s2 = Scalar(-2) * t.tau * t.s1;
+        t.s3 = (Scalar(6) * t.tau * t.tau - Scalar(2)) * t.s1;
+        return t;
+    }
+};
+
+template <class Scalar>
+[[gnu::always_inline]] inline Chunk<Scalar> tanh_of(Chunk<Scalar> z)
+{
+    ad::tanh_chunks<Scalar, 1>(&z);
+    return z;
 }
 
-// The last hidden layer in one pass: [tau; T] from [Z; P], then [D; Dp] with B = w, Bp = 0.
+// A hidden layer but the last, from [Z; P]: [tau; T] (T = s1 P) and P.
 template <class Scalar>
-void activate_last(Index m, Scalar w, const Scalar* __restrict ZP, Scalar* __restrict AT,
-                   Scalar* __restrict DD)
+struct Activate : Rows<Scalar>
 {
-    ad::tanh_values(m, ZP, AT);
-    for (Index i = 0; i < m; ++i) {
-        const Scalar tau = AT[i], P = ZP[m + i];
-        const Scalar s1 = Scalar(1) - tau * tau;
-        AT[m + i] = s1 * P;
-        DD[i] = s1 * w;
-        DD[m + i] = Scalar(-2) * tau * s1 * P * w;
+    Scalar *AT, *P;
+    [[gnu::always_inline]] void operator()(Index j, Index r, Index n,
+                                           Chunk<Scalar> Z, Chunk<Scalar> Pv) const
+    {
+        const Chunk<Scalar> tau = tanh_of<Scalar>(Z);
+        store(this->top(AT, j, r), tau, n);
+        store(this->bottom(AT, j, r), (Scalar(1) - tau * tau) * Pv, n);
+        store(this->half(P, j, r), Pv, n);
     }
-}
+};
 
-// The reverse of activate_last: [Zbar; Pbar] from [Dbar; Dpbar]; returns w's adjoint, the
-// column sum of Bbar = Dpbar s2 P + Dbar s1.
+// The last hidden layer, from [Z; P]: tau, P and [D; Dp] with B = w, Bp = 0.
 template <class Scalar>
-Scalar activate_last_reverse(Index m, Scalar w, const Scalar* __restrict AT,
-                             const Scalar* __restrict ZP, const Scalar* __restrict DDbar,
-                             Scalar* __restrict ZPbar)
+struct ActivateLast : Rows<Scalar>
 {
-    Scalar wbar = 0;
-    for (Index i = 0; i < m; ++i) {
-        const Scalar tau = AT[i], P = ZP[m + i];
-        const Scalar db = DDbar[i], dpb = DDbar[m + i];
-        const Scalar s1 = Scalar(1) - tau * tau;
-        const Scalar s2 = Scalar(-2) * tau * s1, s3 = (Scalar(6) * tau * tau - Scalar(2)) * s1;
-        wbar += dpb * s2 * P + db * s1;
-        ZPbar[m + i] = dpb * s2 * w;
-        ZPbar[i] = db * w * s2 + dpb * P * w * s3;
+    const Scalar* w;
+    Scalar *AT, *P, *DD;
+    [[gnu::always_inline]] void operator()(Index j, Index r, Index n,
+                                           Chunk<Scalar> Z, Chunk<Scalar> Pv) const
+    {
+        const Chunk<Scalar> tau = tanh_of<Scalar>(Z);
+        const Chunk<Scalar> s1 = Scalar(1) - tau * tau;
+        store(this->top(AT, j, r), tau, n);
+        store(this->half(P, j, r), Pv, n);
+        store(this->top(DD, j, r), s1 * w[j], n);
+        store(this->bottom(DD, j, r), Scalar(-2) * tau * s1 * Pv * w[j], n);
     }
-    return wbar;
-}
+};
 
-// [D; Dp] from tau, P and [B; Bp].
+// From [B; Bp] (kept): [D; Dp].
 template <class Scalar>
-void back_rows(Index m, const Scalar* __restrict AT, const Scalar* __restrict ZP,
-               const Scalar* __restrict BB, Scalar* __restrict DD)
+struct BackRows : Rows<Scalar>
 {
-    for (Index i = 0; i < m; ++i) {
-        const Scalar tau = AT[i], P = ZP[m + i], B = BB[i], Bp = BB[m + i];
-        const Scalar s1 = Scalar(1) - tau * tau;
-        DD[i] = s1 * B;
-        DD[m + i] = Scalar(-2) * tau * s1 * P * B + s1 * Bp;
+    const Scalar *AT, *P;
+    Scalar *BB, *DD;
+    [[gnu::always_inline]] void operator()(Index j, Index r, Index n,
+                                           Chunk<Scalar> B, Chunk<Scalar> Bp) const
+    {
+        const auto [tau, Pv, s1, s2, s3] = this->tanh_at(AT, P, j, r, n);
+        store(this->top(BB, j, r), B, n);
+        store(this->bottom(BB, j, r), Bp, n);
+        store(this->top(DD, j, r), s1 * B, n);
+        store(this->bottom(DD, j, r), Scalar(-2) * tau * s1 * Pv * B + s1 * Bp, n);
     }
-}
+};
 
-// From [Dbar; Dpbar] (overwritten by [Bbar; Bpbar]): [S1bar; S2bar] and Pbar.
+// In reverse, a hidden layer but the last, from [Dbar; Dpbar]: [S1bar; S2bar], Pbar (the bottom
+// of ZPbar) and [Bbar; Bpbar] (into DDbar).
 template <class Scalar>
-void back_rows_reverse(Index m, const Scalar* __restrict AT, const Scalar* __restrict ZP,
-                       const Scalar* __restrict BB, Scalar* __restrict DDbar,
-                       Scalar* __restrict Sbar, Scalar* __restrict ZPbar)
+struct BackRowsReverse : Rows<Scalar>
 {
-    for (Index i = 0; i < m; ++i) {
-        const Scalar tau = AT[i], P = ZP[m + i], B = BB[i], Bp = BB[m + i];
-        const Scalar db = DDbar[i], dpb = DDbar[m + i];
-        const Scalar s1 = Scalar(1) - tau * tau, s2 = Scalar(-2) * tau * s1;
-        Sbar[i] = db * B + dpb * Bp;
-        Sbar[m + i] = dpb * P * B;
-        ZPbar[m + i] = dpb * s2 * B;
-        DDbar[i] = dpb * s2 * P + db * s1;
-        DDbar[m + i] = dpb * s1;
+    const Scalar *AT, *P, *BB;
+    Scalar *Sbar, *ZPbar, *DDbar;
+    [[gnu::always_inline]] void operator()(Index j, Index r, Index n,
+                                           Chunk<Scalar> db, Chunk<Scalar> dpb) const
+    {
+        const auto [tau, Pv, s1, s2, s3] = this->tanh_at(AT, P, j, r, n);
+        const Chunk<Scalar> B = load(this->top(BB, j, r), n), Bp = load(this->bottom(BB, j, r), n);
+        store(this->top(Sbar, j, r), db * B + dpb * Bp, n);
+        store(this->bottom(Sbar, j, r), dpb * Pv * B, n);
+        store(this->bottom(ZPbar, j, r), dpb * s2 * B, n);
+        store(this->top(DDbar, j, r), dpb * s2 * Pv + db * s1, n);
+        store(this->bottom(DDbar, j, r), dpb * s1, n);
     }
-}
+};
 
-// Zbar (top of ZPbar) from [S1bar; S2bar] and [Abar; Tbar]; Pbar += Tbar s1.
+// In reverse, the last hidden layer, from [Dbar; Dpbar]: [Zbar; Pbar]; w's adjoint, the column
+// sum of Bbar = Dpbar s2 P + Dbar s1, summed lane by lane into wbar (chunk_lanes per column).
 template <class Scalar>
-void activation_reverse(Index m, const Scalar* __restrict AT, const Scalar* __restrict ZP,
-                        const Scalar* __restrict Sbar, const Scalar* __restrict ATbar,
-                        Scalar* __restrict ZPbar)
+struct ActivateLastReverse : Rows<Scalar>
 {
-    for (Index i = 0; i < m; ++i) {
-        const Scalar tau = AT[i], P = ZP[m + i], Abar = ATbar[i], Tbar = ATbar[m + i];
-        const Scalar s1 = Scalar(1) - tau * tau;
-        const Scalar s2 = Scalar(-2) * tau * s1, s3 = (Scalar(6) * tau * tau - Scalar(2)) * s1;
-        ZPbar[m + i] += Tbar * s1;
-        ZPbar[i] = Abar * s1 + (Sbar[i] + Tbar * P) * s2 + Sbar[m + i] * s3;
+    const Scalar *w, *AT, *P;
+    Scalar *ZPbar, *wbar;
+    [[gnu::always_inline]] void operator()(Index j, Index r, Index n,
+                                           Chunk<Scalar> db, Chunk<Scalar> dpb) const
+    {
+        const auto [tau, Pv, s1, s2, s3] = this->tanh_at(AT, P, j, r, n);
+        Scalar* const wb = wbar + j * chunk_lanes<Scalar>;
+        store(wb, load(wb) + (dpb * s2 * Pv + db * s1)); // lanes past n: db = dpb = 0
+        store(this->bottom(ZPbar, j, r), dpb * s2 * w[j], n);
+        store(this->top(ZPbar, j, r), db * w[j] * s2 + dpb * Pv * w[j] * s3, n);
     }
+};
+
+// In reverse, a hidden layer but the last, from [Abar; Tbar]: Zbar, and Pbar += Tbar s1.
+template <class Scalar>
+struct ActivationReverse : Rows<Scalar>
+{
+    const Scalar *AT, *P, *Sbar;
+    Scalar* ZPbar;
+    [[gnu::always_inline]] void operator()(Index j, Index r, Index n,
+                                           Chunk<Scalar> Abar, Chunk<Scalar> Tbar) const
+    {
+        const auto [tau, Pv, s1, s2, s3] = this->tanh_at(AT, P, j, r, n);
+        Scalar* const pbar = this->bottom(ZPbar, j, r);
+        store(pbar, load(pbar, n) + Tbar * s1, n);
+        store(this->top(ZPbar, j, r),
+              Abar * s1 + (load(this->top(Sbar, j, r), n) + Tbar * Pv) * s2 +
+                  load(this->bottom(Sbar, j, r), n) * s3,
+              n);
+    }
+};
+
+// Weights of a layer read for in W^T (forward) and for delta W (back).
+template <class Scalar, class Matrix>
+BasicWeights<Scalar> transposed(const Matrix& W)
+{
+    return {W.data(), 1, W.rows()};
+}
+template <class Scalar, class Matrix>
+BasicWeights<Scalar> as_is(const Matrix& W)
+{
+    return {W.data(), W.rows(), 1};
+}
+template <class Matrix>
+auto columns_of(const Matrix& M)
+{
+    return BasicConstColumns<typename Matrix::Scalar>{M.data(), M.rows()};
 }
 
 } // namespace
@@ -169,14 +242,15 @@ void BasicHessianVectorKernel<Scalar>::set_params(const Eigen::Ref<const Vec>& t
 template <class Scalar>
 void BasicHessianVectorKernel<Scalar>::shape(Index m, Workspace& ws) const
 {
-    if (ws.rows == m && ws.ZP.size() == std::size_t(m_hidden))
+    if (ws.rows == m && ws.P.size() == std::size_t(m_hidden))
         return;
-    for (auto* v : {&ws.ZP, &ws.AT, &ws.BB, &ws.DD})
+    for (auto* v : {&ws.P, &ws.AT, &ws.BB, &ws.DD})
         v->resize(std::size_t(m_hidden));
     for (Index l = 0; l < m_hidden; ++l) {
         const std::size_t k = std::size_t(l);
         const Index h = m_W[k].rows();
-        for (Matrix* M : {&ws.ZP[k], &ws.AT[k], &ws.DD[k]})
+        ws.P[k].resize(m, h);
+        for (Matrix* M : {&ws.AT[k], &ws.DD[k]})
             M->resize(2 * m, h);
         if (l + 1 < m_hidden) // the last hidden layer has B = w, Bp = 0
             ws.BB[k].resize(2 * m, h);
@@ -187,18 +261,18 @@ void BasicHessianVectorKernel<Scalar>::shape(Index m, Workspace& ws) const
 template <class Scalar>
 void BasicHessianVectorKernel<Scalar>::shape(Index m, ReverseWorkspace& rs) const
 {
-    for (auto* v : {&rs.DDbar, &rs.Sbar, &rs.ZPbar, &rs.ATbar})
+    for (auto* v : {&rs.DDbar, &rs.Sbar, &rs.ZPbar})
         v->resize(std::size_t(m_hidden));
     for (Index l = 0; l < m_hidden; ++l) {
         const std::size_t k = std::size_t(l);
         const Index h = m_W[k].rows();
-        for (Matrix* M : {&rs.DDbar[k], &rs.ZPbar[k]})
-            M->resize(2 * m, h);
-        if (l + 1 < m_hidden) { // the last goes from [Dbar; Dpbar] to [Zbar; Pbar] in one pass
+        rs.ZPbar[k].resize(2 * m, h);
+        if (l + 1 < m_hidden) { // the last goes from its product to [Zbar; Pbar] directly
+            rs.DDbar[k].resize(2 * m, h);
             rs.Sbar[k].resize(2 * m, h);
-            rs.ATbar[k].resize(2 * m, h);
         }
     }
+    rs.wbar.resize(chunk_lanes<Scalar>, m_W[std::size_t(m_hidden - 1)].rows());
 }
 
 template <class Scalar>
@@ -217,21 +291,24 @@ void BasicHessianVectorKernel<Scalar>::forward(const Matrix& X, const Matrix& V,
     ws.in.bottomRows(m) = V;
     for (Index l = 0; l < H; ++l) {
         const std::size_t k = std::size_t(l);
-        Matrix& ZP = ws.ZP[k];
-        times_transpose(l == 0 ? ws.in : ws.AT[k - 1], m_W[k], ZP);
-        ZP.topRows(m).rowwise() += m_b[k];
-        for (Index c = 0; c < ZP.cols(); ++c) {
-            if (l < H - 1)
-                activate(m, &ZP(0, c), &ws.AT[k](0, c));
-            else
-                activate_last(m, m_W[k + 1](0, c), &ZP(0, c), &ws.AT[k](0, c), &ws.DD[k](0, c));
+        const Matrix& W = m_W[k];
+        const BasicConstColumns<Scalar> in = columns_of(l == 0 ? ws.in : ws.AT[k - 1]);
+        if (l < H - 1) {
+            Activate<Scalar> step{{m}, ws.AT[k].data(), ws.P[k].data()};
+            paired_times(m, W.cols(), W.rows(), in, transposed<Scalar>(W), step, m_b[k].data());
+        } else {
+            ActivateLast<Scalar> step{{m}, m_W[k + 1].data(), ws.AT[k].data(), ws.P[k].data(),
+                                      ws.DD[k].data()};
+            paired_times(m, W.cols(), W.rows(), in, transposed<Scalar>(W), step, m_b[k].data());
         }
     }
     for (Index l = H - 2; l >= 0; --l) {
         const std::size_t k = std::size_t(l);
-        back_through(ws.DD[k + 1], m_W[k + 1], ws.BB[k]);
-        for (Index c = 0; c < ws.DD[k].cols(); ++c)
-            back_rows(m, &ws.AT[k](0, c), &ws.ZP[k](0, c), &ws.BB[k](0, c), &ws.DD[k](0, c));
+        const Matrix& W = m_W[k + 1];
+        BackRows<Scalar> step{{m}, ws.AT[k].data(), ws.P[k].data(), ws.BB[k].data(),
+                              ws.DD[k].data()};
+        paired_times(m, W.rows(), W.cols(), columns_of(ws.DD[k + 1]), as_is<Scalar>(W),
+                     step);
     }
     back_through(ws.DD[0], m_W[0], ws.out);
 }
@@ -264,32 +341,38 @@ void BasicHessianVectorKernel<Scalar>::reverse(const Matrix& GHbar, const Worksp
         return grad.segment(m_net.weight_offset(l) + W.size(), W.rows());
     };
 
-    // Each weight's gradient has a term from the [D; Dp] rows and one from the [Z; P] rows; both
-    // are added in the descending loop, in one product.
-    times_transpose(GHbar, m_W[0], rs.DDbar[0]);
-    for (Index l = 0; l + 1 < H; ++l) {
+    // Ascending: [Dbar; Dpbar]_l = (GHbar or [Bbar; Bpbar]_{l-1}) W_l^T, stepped at once into
+    // layer l's adjoints. Each weight's gradient has a term from the [D; Dp] rows and one from
+    // the [Z; P] rows; both are added in the descending loop, in one product.
+    rs.wbar.setZero();
+    for (Index l = 0; l < H; ++l) {
         const std::size_t k = std::size_t(l);
-        for (Index c = 0; c < ws.DD[k].cols(); ++c)
-            back_rows_reverse(m, &ws.AT[k](0, c), &ws.ZP[k](0, c), &ws.BB[k](0, c),
-                              &rs.DDbar[k](0, c), &rs.Sbar[k](0, c), &rs.ZPbar[k](0, c));
-        times_transpose(rs.DDbar[k], m_W[k + 1], rs.DDbar[k + 1]);
+        const Matrix& W = m_W[k];
+        const BasicConstColumns<Scalar> in = columns_of(l == 0 ? GHbar : rs.DDbar[k - 1]);
+        if (l < H - 1) {
+            BackRowsReverse<Scalar> step{{m}, ws.AT[k].data(), ws.P[k].data(), ws.BB[k].data(),
+                                         rs.Sbar[k].data(), rs.ZPbar[k].data(),
+                                         rs.DDbar[k].data()};
+            paired_times(m, W.cols(), W.rows(), in, transposed<Scalar>(W), step);
+        } else {
+            ActivateLastReverse<Scalar> step{{m}, m_W[k + 1].data(), ws.AT[k].data(),
+                                             ws.P[k].data(), rs.ZPbar[k].data(), rs.wbar.data()};
+            paired_times(m, W.cols(), W.rows(), in, transposed<Scalar>(W), step);
+            for (Index c = 0; c < W.rows(); ++c)
+                gW(H)(0, c) += double(sum_lanes<Scalar>(load(&rs.wbar(0, c))));
+        }
     }
-    {
-        const std::size_t k = std::size_t(H - 1);
-        for (Index c = 0; c < ws.ZP[k].cols(); ++c)
-            gW(H)(0, c) += activate_last_reverse(m, m_W[k + 1](0, c), &ws.AT[k](0, c),
-                                                 &ws.ZP[k](0, c), &rs.DDbar[k](0, c),
-                                                 &rs.ZPbar[k](0, c));
-    }
+    // Descending: [Abar; Tbar]_l = [Zbar; Pbar]_{l+1} W_{l+1}, stepped at once into [Zbar; Pbar]_l.
     for (Index l = H - 2; l >= 0; --l) {
         const std::size_t k = std::size_t(l);
+        const Matrix& W = m_W[k + 1];
         const Matrix& ZPbar = rs.ZPbar[k + 1];
-        back_through(ZPbar, m_W[k + 1], rs.ATbar[k]);
+        ActivationReverse<Scalar> step{{m}, ws.AT[k].data(), ws.P[k].data(), rs.Sbar[k].data(),
+                                       rs.ZPbar[k].data()};
+        paired_times(m, W.rows(), W.cols(), columns_of(ZPbar), as_is<Scalar>(W),
+                     step);
         add_outer(ws.DD[k + 1], rs.DDbar[k], ZPbar, ws.AT[k], gW(l + 1));
         gb(l + 1) += ZPbar.topRows(m).colwise().sum().transpose().template cast<double>();
-        for (Index c = 0; c < ws.ZP[k].cols(); ++c)
-            activation_reverse(m, &ws.AT[k](0, c), &ws.ZP[k](0, c), &rs.Sbar[k](0, c),
-                               &rs.ATbar[k](0, c), &rs.ZPbar[k](0, c));
     }
     const Matrix& ZPbar = rs.ZPbar[0];
     add_outer(ws.DD[0], GHbar, ZPbar, ws.in, gW(0));

@@ -34,21 +34,22 @@ public:
         Index rows = 0;  // m of the last forward()
         Matrix in;       // [X; V]
         Matrix out;      // [G; HV], 2m x input_dim
-        // Per hidden layer l, 2m x h_l: [Z; P] (pre-activation and its tangent), [tau; T]
-        // (tanh(Z) and tanh'(Z) P), [B; Bp] (D, Dp of layer l + 1 times its weights; empty in
-        // the last hidden layer, where B = w and Bp = 0) and [D; Dp] (the input gradient's and
-        // its tangent's rows back-propagated to layer l).
-        std::vector<Matrix> ZP, AT, BB, DD;
+        // Per hidden layer l: P, m x h_l (the pre-activation's tangent; the pre-activation Z
+        // itself is not kept), and 2m x h_l: [tau; T] (tanh(Z) and tanh'(Z) P; tau alone in the
+        // last hidden layer), [B; Bp] (D, Dp of layer l + 1 times its weights; empty in the last
+        // hidden layer, where B = w and Bp = 0) and [D; Dp] (the input gradient's and its
+        // tangent's rows back-propagated to layer l).
+        std::vector<Matrix> P, AT, BB, DD;
     };
     /// The reverse pass's scratch: it holds nothing between calls, so evaluations reversed one
     /// after the other share one (per thread), which keeps their memory in cache.
     struct ReverseWorkspace
     {
-        // Per hidden layer, 2m x h_l: the adjoints of [D; Dp] (then of [B; Bp]), of s1 = tanh'
-        // and s2 = tanh'' stacked [S1; S2], of [Z; P] and of [tau; T] (the second and the
-        // last empty in the last hidden layer).
-        std::vector<Matrix> DDbar, Sbar, ZPbar, ATbar;
+        // Per hidden layer, 2m x h_l: the adjoints of [B; Bp], of s1 = tanh' and s2 = tanh''
+        // stacked [S1; S2] (both empty in the last hidden layer) and of [Z; P].
+        std::vector<Matrix> DDbar, Sbar, ZPbar;
         Matrix XVbar; // the adjoint of [X; V] before it is added
+        Matrix wbar;  // w's adjoint in the lanes of a chunk, a column of lanes per unit
     };
 
     /// True if the kernel handles the net: one output, tanh hidden layers, at least one of them.
