@@ -45,8 +45,8 @@ public:
     /// after the other share one (per thread), which keeps their memory in cache.
     struct ReverseWorkspace
     {
-        // Per hidden layer, 2m x h_l: the adjoints of [B; Bp], of s1 = tanh' and s2 = tanh''
-        // stacked [S1; S2] (both empty in the last hidden layer) and of [Z; P].
+        // 2m x h_l: per hidden layer but the last, the adjoints of [B; Bp] and of s1 = tanh'
+        // and s2 = tanh'' stacked [S1; S2] (empty in the last); per hidden layer, that of [Z; P].
         std::vector<Matrix> DDbar, Sbar, ZPbar;
         Matrix XVbar; // the adjoint of [X; V] before it is added
         Matrix wbar;  // w's adjoint in the lanes of a chunk, a column of lanes per unit
