@@ -131,7 +131,6 @@ void BasicSympflowResidualKernel<Scalar>::potential_reverse(Index k, Matrix& yba
     m_GHbar.block(m, 0, m, n) = -m_gbar;
     m_GHbar.block(2 * m, 0, m, n) = m_hbar;
     m_GHbar.block(3 * m, 0, m, n) = -m_hbar;
-    m_XVbar.setZero();
     m_potentials[std::size_t(k)].reverse(m_GHbar, m_workspaces[std::size_t(k)], m_reverse,
                                          grad.segment(k * P, P), &m_XVbar);
     ybar += m_XVbar.block(0, 0, m, n) + m_XVbar.block(m, 0, m, n);

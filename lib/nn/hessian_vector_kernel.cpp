@@ -326,11 +326,6 @@ void BasicHessianVectorKernel<Scalar>::reverse(const Matrix& GHbar, const Worksp
                                     std::to_string(grad.size()) + " entries, want " +
                                     std::to_string(2 * m) + "x" + std::to_string(d) + " and " +
                                     std::to_string(m_net.num_params()));
-    if (XVbar && (XVbar->rows() != 2 * m || XVbar->cols() != d))
-        throw std::invalid_argument("nn::HessianVectorKernel: the input adjoint is " +
-                                    std::to_string(XVbar->rows()) + "x" +
-                                    std::to_string(XVbar->cols()) + ", want " +
-                                    std::to_string(2 * m) + "x" + std::to_string(d));
     shape(m, rs);
     auto gW = [&](Index l) {
         const Matrix& W = m_W[std::size_t(l)];
@@ -377,10 +372,8 @@ void BasicHessianVectorKernel<Scalar>::reverse(const Matrix& GHbar, const Worksp
     const Matrix& ZPbar = rs.ZPbar[0];
     add_outer(ws.DD[0], GHbar, ZPbar, ws.in, gW(0));
     gb(0) += ZPbar.topRows(m).colwise().sum().transpose().template cast<double>();
-    if (XVbar) {
-        back_through(ZPbar, m_W[0], rs.XVbar);
-        *XVbar += rs.XVbar;
-    }
+    if (XVbar)
+        back_through(ZPbar, m_W[0], *XVbar);
 }
 
 template class BasicHessianVectorKernel<double>;

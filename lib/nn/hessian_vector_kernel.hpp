@@ -48,7 +48,6 @@ public:
         // 2m x h_l: per hidden layer but the last, the adjoints of [B; Bp] and of s1 = tanh'
         // and s2 = tanh'' stacked [S1; S2] (empty in the last); per hidden layer, that of [Z; P].
         std::vector<Matrix> DDbar, Sbar, ZPbar;
-        Matrix XVbar; // the adjoint of [X; V] before it is added
         Matrix wbar;  // w's adjoint in the lanes of a chunk, a column of lanes per unit
     };
 
@@ -67,8 +66,8 @@ public:
 
     /// After forward(): with GHbar = [dS/dG; dS/dHV] (2m x input_dim) for a loss S, adds
     /// dS/dtheta into grad (num_params entries, Mlp layout; the output bias gets nothing, as G
-    /// does not depend on it) and, unless XVbar is null, [dS/dX; dS/dV] into *XVbar
-    /// (2m x input_dim). std::invalid_argument for other shapes.
+    /// does not depend on it) and, unless XVbar is null, sets *XVbar = [dS/dX; dS/dV]
+    /// (resized to 2m x input_dim). std::invalid_argument for other shapes.
     void reverse(const Matrix& GHbar, const Workspace& ws, ReverseWorkspace& rs,
                  Eigen::Ref<Vec> grad, Matrix* XVbar) const;
 
