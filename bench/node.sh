@@ -21,8 +21,10 @@
 # suffer most from other load; the ratio is taken against the faster). flowkit: --threads 2.
 # Time per iteration: median over the iterations after the first min(5, max(1, N / 10)), both
 # sides (flowkit: the differences of the --history seconds; PyTorch: each iteration's wall time).
-# NFE per iteration: means over all iterations; flowkit's are per trajectory (each trajectory has
-# its own step size), PyTorch's per batch (one shared step size, like torchdiffeq).
+# NFE per iteration: means over all iterations, of the evaluations of each trajectory: flowkit's
+# are counted per trajectory and averaged (each has its own step size, and a solver call
+# evaluates only those still moving), PyTorch's are its calls over the batch (one shared step
+# size, like torchdiffeq: every trajectory is evaluated at every call).
 # Targets (issue): flowkit at least 20x faster per iteration than PyTorch in both modes, at an
 # equal or lower final loss. The issue's torchdiffeq calibration on this machine: 0.24 s per
 # backprop iteration (about 300 NFE, final loss 2.8e-4 after 1000 iterations), 0.97 s per adjoint
@@ -151,8 +153,8 @@ for r in "${rows[@]}"; do
     ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (b == "-") print "-"; else printf "%.1fx", b / a }')
     printf '%-42s %10.5f %10s %8s %15s %15s %11s %11s\n' "$name" "$a" "$b" "$ratio" "$fa" "$fb" "$la" "$lb"
 done
-echo "(s = median seconds per iteration; NFE = forward/backward evaluations per iteration, flowkit per"
-echo " trajectory, PyTorch per batch; loss = the last iteration's; flowkit --threads 2, the"
+echo "(s = median seconds per iteration; NFE = forward/backward evaluations of a trajectory per"
+echo " iteration; loss = the last iteration's; flowkit --threads 2, the"
 echo " single rows node-fit --precision single; $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
 for precision in double single; do
     read -r bp _ _ _ <<< "${fk[backprop/$precision]}"

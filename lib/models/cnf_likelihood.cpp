@@ -15,7 +15,7 @@ struct CnfLikelihoodLoss::Block
     ode::ForwardSolve forward;
     ode::ContinuousAdjoint adjoint;
     Mat x0, states, states_grad, x0_grad, z;
-    long forward_calls = 0, backward_calls = 0;
+    long forward_evaluations = 0, backward_evaluations = 0;
 };
 
 CnfLikelihoodLoss::CnfLikelihoodLoss(const CnfArchitecture& arch, const Mat& data,
@@ -75,7 +75,7 @@ double CnfLikelihoodLoss::block_loss(Index row0, Index rows, Vec& grad)
     b.adjoint.label_rows(label);
     const bool backprop = m_params.gradient == ode::GradientMethod::backprop;
     b.forward.run(m_field, times, b.x0, b.states, backprop);
-    b.forward_calls = b.forward.forward_evaluations();
+    b.forward_evaluations = b.forward.forward_evaluations();
 
     // -log p = -log N(z) - l(0): its gradient at t = 0 is (z, -1, 0).
     b.z.resize(rows, d);
@@ -93,10 +93,10 @@ double CnfLikelihoodLoss::block_loss(Index row0, Index rows, Vec& grad)
     grad.setZero(m_field.num_params());
     if (backprop) {
         b.forward.backward(m_field, times, b.states_grad, b.x0_grad, grad);
-        b.backward_calls = b.forward.backward_evaluations();
+        b.backward_evaluations = b.forward.backward_evaluations();
     } else {
         b.adjoint.backward(m_field, times, b.states, b.states_grad, b.x0_grad, grad);
-        b.backward_calls = b.adjoint.evaluations();
+        b.backward_evaluations = b.adjoint.evaluations();
     }
     return loss;
 }
@@ -114,11 +114,11 @@ double CnfLikelihoodLoss::evaluate_with_gradient(const Vec& theta, Vec& grad)
     grad /= double(n);
     double forward = 0, backward = 0;
     for (Index b = 0; b < blocks; ++b) {
-        forward += double(m_blocks[std::size_t(b)]->forward_calls);
-        backward += double(m_blocks[std::size_t(b)]->backward_calls);
+        forward += double(m_blocks[std::size_t(b)]->forward_evaluations);
+        backward += double(m_blocks[std::size_t(b)]->backward_evaluations);
     }
-    m_forward_evaluations = forward / double(blocks);
-    m_backward_evaluations = backward / double(blocks);
+    m_forward_evaluations = forward / double(n);
+    m_backward_evaluations = backward / double(n);
     return loss;
 }
 

@@ -43,7 +43,8 @@ public:
     /// Every data point, with probes from a fixed seed.
     void use_full_batch() override;
 
-    /// Vector-field evaluations (calls over a block) in the last evaluation, per block.
+    /// Vector-field evaluations in the last evaluation per data point (the evaluations of every
+    /// point summed, over the points).
     double forward_evaluations() const { return m_forward_evaluations; }
     double backward_evaluations() const { return m_backward_evaluations; }
 

@@ -33,7 +33,7 @@ struct NodeLoss::Block
     ode::ContinuousAdjoint adjoint;
     ode::ObservationTimes times;
     Mat x0, v0, y0, states, p, targets, pbar, sbar, y0bar;
-    long forward_calls = 0, backward_calls = 0;
+    long forward_evaluations = 0, backward_evaluations = 0;
     Index rows = 0;
 };
 
@@ -142,7 +142,7 @@ double NodeLoss::block_loss(Index row0, Index rows, Vec& grad, bool with_gradien
     node_lift(m_arch, theta, b.x0, b.v0, b.y0);
     const bool backprop = with_gradient && m_params.gradient == ode::GradientMethod::backprop;
     b.forward.run(m_field, b.times, b.y0, b.states, backprop);
-    b.forward_calls = b.forward.forward_evaluations();
+    b.forward_evaluations = b.forward.forward_evaluations();
     node_readout(m_arch, theta, b.states, b.p);
     if (predictions)
         for (Index r = 0; r < rows; ++r) {
@@ -151,7 +151,7 @@ double NodeLoss::block_loss(Index row0, Index rows, Vec& grad, bool with_gradien
                 b.p.middleRows(b.times.first(r), b.times.count(r));
         }
     const double loss = (b.p - b.targets).squaredNorm();
-    b.backward_calls = 0;
+    b.backward_evaluations = 0;
     if (!with_gradient)
         return loss;
 
@@ -161,10 +161,10 @@ double NodeLoss::block_loss(Index row0, Index rows, Vec& grad, bool with_gradien
     const Index np = m_field.num_params();
     if (backprop) {
         b.forward.backward(m_field, b.times, b.sbar, b.y0bar, grad.head(np));
-        b.backward_calls = b.forward.backward_evaluations();
+        b.backward_evaluations = b.forward.backward_evaluations();
     } else {
         b.adjoint.backward(m_field, b.times, b.states, b.sbar, b.y0bar, grad.head(np));
-        b.backward_calls = b.adjoint.evaluations();
+        b.backward_evaluations = b.adjoint.evaluations();
     }
     node_lift_backward(m_arch, b.x0, b.y0bar, grad);
     return loss;
@@ -191,8 +191,8 @@ double NodeLoss::evaluate_with_gradient(const Vec& theta, Vec& grad)
     double forward = 0, backward = 0;
     for (Index b = 0; b < m_eval.blocks(n); ++b) {
         const Block& blk = *m_blocks[std::size_t(b)];
-        forward += double(blk.rows * blk.forward_calls);
-        backward += double(blk.rows * blk.backward_calls);
+        forward += double(blk.forward_evaluations);
+        backward += double(blk.backward_evaluations);
     }
     m_forward_evaluations += forward / double(n);
     m_backward_evaluations += backward / double(n);

@@ -45,7 +45,9 @@ public:
     void use_full_batch() override;
 
     /// Vector-field evaluations per trajectory in the current epoch (its minibatches added),
-    /// forward and backward (one evaluation = one call over a batch, as torchdiffeq counts).
+    /// forward and backward: the evaluations of every trajectory summed, over the number of
+    /// trajectories. (torchdiffeq counts calls over a batch, whose rows all take every step; a
+    /// block here evaluates only the trajectories still moving.)
     double forward_evaluations() const { return m_forward_evaluations; }
     double backward_evaluations() const { return m_backward_evaluations; }
 

@@ -90,7 +90,7 @@ void ObservedRk::initial_steps(const ObservationTimes& times, const Mat& x, cons
     const double rtol = m_settings.rtol, atol = m_settings.atol;
     Mat f0, f1;
     stage(-1, m_t, Vec::Zero(n), x, f0);
-    ++m_evaluations;
+    m_evaluations += n;
     const Eigen::ArrayXXd scale = atol + rtol * x.array().abs();
     Vec h0(n), dir(n);
     for (Index r = 0; r < n; ++r) {
@@ -107,7 +107,7 @@ void ObservedRk::initial_steps(const ObservationTimes& times, const Mat& x, cons
     }
     const Mat x1 = x + (h0.cwiseProduct(dir)).asDiagonal() * f0;
     stage(-1, m_t + h0.cwiseProduct(dir), Vec::Zero(n), x1, f1);
-    ++m_evaluations;
+    m_evaluations += n;
     for (Index r = 0; r < n; ++r) {
         const double d1 = rms(f0.row(r).array().transpose() / scale.row(r).transpose());
         const double d2 =
@@ -201,6 +201,7 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
             }
             m_ts = m_t + s.c(i) * m_hs;
             Mat& K = m_K[std::size_t(i)];
+            m_evaluations += Index(m_moving.size());
             if (all_move) {
                 stage(int(i), m_ts, m_hs, Y, K);
             } else {
@@ -219,7 +220,6 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
                 for (Index k = 0; k < m; ++k)
                     K.row(m_moving[std::size_t(k)]) = m_moving_K.row(k);
             }
-            ++m_evaluations;
         }
         m_sum = s.b(0) * m_K[0];
         for (Index i = 1; i < stages; ++i)

@@ -100,7 +100,8 @@ public:
     /// ComputeError (naming row and time) for a non-finite state, too many steps or a step size
     /// that underflows.
     void run(const ObservationTimes& times, Mat& x, const StageFn& stage, const StepFn& on_step);
-    /// Vector-field calls (one per stage over the whole batch) in the last run.
+    /// Vector-field evaluations in the last run, summed over the rows (a stage call counts the
+    /// rows it evaluates: only those still moving).
     long evaluations() const { return m_evaluations; }
     /// During a stage call: the batch row of each row of its arguments.
     const std::vector<Index>& moving_rows() const { return m_moving; }

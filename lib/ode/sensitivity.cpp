@@ -96,8 +96,8 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
             nonzero_rows += nonzero;
         }
         m_rows.resize(nonzero_rows);
-        ++m_backward_evaluations;
         const Index m = Index(m_rows.size());
+        m_backward_evaluations += 4 * m >= 3 * n ? n : m;
         if (4 * m >= 3 * n) {
             f.vjp_params(t, Y, kbar, nullptr, nullptr, ybar, grad);
             return;

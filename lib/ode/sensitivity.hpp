@@ -50,6 +50,8 @@ public:
 
     /// How error messages name a row of the batch.
     void label_rows(RowLabel label) { m_rk.label_rows(std::move(label)); }
+    /// Evaluations of the field in the last run and of its VJP in the last backward(), summed
+    /// over the rows evaluated (ObservedRk::evaluations).
     long forward_evaluations() const { return m_rk.evaluations(); }
     long backward_evaluations() const { return m_backward_evaluations; }
 
@@ -94,6 +96,7 @@ public:
 
     /// How error messages name a row of the batch.
     void label_rows(RowLabel label) { m_rk.label_rows(std::move(label)); }
+    /// Evaluations (the field with its VJP) in the last backward(), summed over the rows.
     long evaluations() const { return m_rk.evaluations(); }
 
 private:

@@ -150,6 +150,7 @@ TEST_CASE("ObservedRk: a row that is done leaves the stages, and the rows' state
     Index passed = 0;
     const Mat states = solve(rk, times, x0, f, passed);
     CHECK(rows_seen == 4 * (2 + 1 + 1));
+    CHECK(rk.evaluations() == rows_seen);
     CHECK(rows_of_call.back() == 1);
 
     for (Index r = 0; r < 2; ++r) {
@@ -165,4 +166,40 @@ TEST_CASE("ObservedRk: a row that is done leaves the stages, and the rows' state
         const Mat want = solve(rk_alone, alone, x0.row(r), g, passed);
         CHECK(states.middleRows(times.first(r), times.count(r)) == want);
     }
+}
+
+TEST_CASE("ObservedRk: dopri5 counts the evaluations of each row, the sum of the rows solved alone")
+{
+    // The rows of two_rows() need different numbers of steps, so some calls evaluate one row:
+    // the count is per row evaluated (node-fit's evaluations per trajectory), not per call.
+    const ode::ObservationTimes times = two_rows();
+    Mat x0(2, 2);
+    x0 << 1.0, 0.0, /**/ 0.3, -0.8;
+    long calls = 0, rows_seen = 0;
+    const auto f = [&](int, const Vec&, const Vec&, const Mat& Y, Mat& K) {
+        ++calls;
+        rows_seen += Y.rows();
+        K.resize(Y.rows(), 2);
+        K.col(0) = Y.col(1);
+        K.col(1) = -Y.col(0);
+    };
+    ode::SolverSettings settings;
+    settings.rtol = 1e-9;
+    settings.atol = 1e-12;
+    ode::ObservedRk rk(ode::rk_scheme("dopri5"), settings, /*fsal=*/true, /*dense=*/false);
+    Index passed = 0;
+    solve(rk, times, x0, f, passed);
+    CHECK(rk.evaluations() == rows_seen);
+    CHECK(rows_seen < 2 * calls);
+
+    long alone_sum = 0;
+    for (Index r = 0; r < 2; ++r) {
+        ode::ObservationTimes alone;
+        alone.t = times.t.segment(times.first(r), times.count(r));
+        alone.start = {0, times.count(r)};
+        ode::ObservedRk rk_alone(ode::rk_scheme("dopri5"), settings, true, false);
+        solve(rk_alone, alone, x0.row(r), f, passed);
+        alone_sum += rk_alone.evaluations();
+    }
+    CHECK(rk.evaluations() == alone_sum);
 }
