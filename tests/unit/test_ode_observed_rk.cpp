@@ -22,6 +22,30 @@ ode::ObservationTimes two_rows()
     return times;
 }
 
+/// The rows' starting states.
+Mat two_starts()
+{
+    Mat x0(2, 2);
+    x0 << 1.0, 0.0, /**/ 0.3, -0.8;
+    return x0;
+}
+
+/// The harmonic oscillator q' = p, p' = -q, row by row.
+void oscillator(const Mat& Y, Mat& K)
+{
+    K.resize(Y.rows(), 2);
+    K.col(0) = Y.col(1);
+    K.col(1) = -Y.col(0);
+}
+
+ode::SolverSettings tight()
+{
+    ode::SolverSettings settings;
+    settings.rtol = 1e-9;
+    settings.atol = 1e-12;
+    return settings;
+}
+
 /// Runs the solver and returns every observation's state (the layout of times.t), and how many
 /// observations were interpolated.
 Mat solve(ode::ObservedRk& rk, const ode::ObservationTimes& times, Mat x,
@@ -93,16 +117,9 @@ TEST_CASE("dopri5's dense output reproduces solutions that are polynomials of de
 TEST_CASE("ObservedRk: harmonic oscillator states at irregular times, landed on or interpolated")
 {
     const ode::ObservationTimes times = two_rows();
-    Mat x0(2, 2);
-    x0 << 1.0, 0.0, /**/ 0.3, -0.8;
-    const auto f = [](int, const Vec&, const Vec&, const Mat& Y, Mat& K) {
-        K.resize(Y.rows(), 2);
-        K.col(0) = Y.col(1);
-        K.col(1) = -Y.col(0);
-    };
-    ode::SolverSettings settings;
-    settings.rtol = 1e-9;
-    settings.atol = 1e-12;
+    const Mat x0 = two_starts();
+    const auto f = [](int, const Vec&, const Vec&, const Mat& Y, Mat& K) { oscillator(Y, K); };
+    const ode::SolverSettings settings = tight();
     for (const bool dense : {false, true}) {
         CAPTURE(dense);
         ode::ObservedRk rk(ode::rk_scheme("dopri5"), settings, /*fsal=*/true, dense);
@@ -132,8 +149,7 @@ TEST_CASE("ObservedRk: a row that is done leaves the stages, and the rows' state
     times.t.resize(6);
     times.t << 0.0, 0.5, /**/ 1.0, 1.4, 1.9, 2.5;
     times.start = {0, 2, 6};
-    Mat x0(2, 2);
-    x0 << 1.0, 0.0, /**/ 0.3, -0.8;
+    const Mat x0 = two_starts();
     Index rows_seen = 0;
     std::vector<Index> rows_of_call;
     ode::ObservedRk rk(ode::rk_scheme("rk4"), {}, /*fsal=*/false, /*dense=*/false);
@@ -173,19 +189,14 @@ TEST_CASE("ObservedRk: dopri5 counts the evaluations of each row, the sum of the
     // The rows of two_rows() need different numbers of steps, so some calls evaluate one row:
     // the count is per row evaluated (node-fit's evaluations per trajectory), not per call.
     const ode::ObservationTimes times = two_rows();
-    Mat x0(2, 2);
-    x0 << 1.0, 0.0, /**/ 0.3, -0.8;
+    const Mat x0 = two_starts();
     long calls = 0, rows_seen = 0;
     const auto f = [&](int, const Vec&, const Vec&, const Mat& Y, Mat& K) {
         ++calls;
         rows_seen += Y.rows();
-        K.resize(Y.rows(), 2);
-        K.col(0) = Y.col(1);
-        K.col(1) = -Y.col(0);
+        oscillator(Y, K);
     };
-    ode::SolverSettings settings;
-    settings.rtol = 1e-9;
-    settings.atol = 1e-12;
+    const ode::SolverSettings settings = tight();
     ode::ObservedRk rk(ode::rk_scheme("dopri5"), settings, /*fsal=*/true, /*dense=*/false);
     Index passed = 0;
     solve(rk, times, x0, f, passed);
