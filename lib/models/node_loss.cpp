@@ -34,7 +34,6 @@ struct NodeLoss::Block
     ode::ObservationTimes times;
     Mat x0, v0, y0, states, p, targets, pbar, sbar, y0bar;
     long forward_evaluations = 0, backward_evaluations = 0;
-    Index rows = 0;
 };
 
 NodeLoss::NodeLoss(const NodeArchitecture& arch, const TrajectoryData& data, NodeLossParams params)
@@ -112,7 +111,6 @@ double NodeLoss::block_loss(Index row0, Index rows, Vec& grad, bool with_gradien
     Block& b = *m_blocks[std::size_t(row0 / m_eval.block_rows())];
     const Vec& theta = *m_theta;
     const Index d = m_arch.data_dim();
-    b.rows = rows;
 
     // The block's trajectories as one batch of rows.
     b.times.start.assign(1, 0);
