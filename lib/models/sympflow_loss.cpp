@@ -115,7 +115,7 @@ double SympflowLoss::fused_residual(const Vec& t, const Mat& x0, const Vec& thet
     Kernels<Kernel>& k = kernels<Kernel>();
     Kernel& kernel = rows < block_rows
                          ? *k.short_last.at(rows)
-                         : *k.full[std::size_t(m_eval.worker_of(row0 / block_rows))];
+                         : *k.full[std::size_t(nn::BatchEvaluator::current_worker())];
     return kernel.residual(m_system, theta, t.segment(row0, rows), x0.middleRows(row0, rows),
                            grad);
 }

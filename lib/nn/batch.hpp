@@ -9,6 +9,7 @@
 #include "nn/mlp.hpp"
 #include "nn/objective.hpp"
 
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -36,15 +37,16 @@ public:
     Index block_rows() const { return m_block_rows; }
     /// ceil(n_rows / block_rows): block b holds rows [b block_rows, min((b + 1) block_rows, n)).
     Index blocks(Index n_rows) const { return (n_rows + m_block_rows - 1) / m_block_rows; }
-    /// The worker that evaluates block b. One worker's blocks never run at the same time, so a
-    /// block function may keep a workspace per worker (per worker and block size, if the last
-    /// block is short): it stays in cache from one block to the next.
-    int worker_of(Index b) const { return int(b % m_threads); }
+    /// Inside a block function: the worker running it, 0 .. threads - 1. A worker runs one block
+    /// at a time, so a block function may keep a workspace per worker (per worker and block
+    /// size, if the last block is short): it stays in cache from one block to the next.
+    static int current_worker();
 
     /// Sum over the blocks of block_fn's losses, in block order, and likewise of the gradients
-    /// (grad resized to n_params; zero loss and gradient for n_rows == 0). Worker w evaluates
-    /// blocks w, w + threads, ... on its own tape; the last block, when it is short, has a tape
-    /// of its own, so every tape always sees the same shapes and rebuilding allocates nothing.
+    /// (grad resized to n_params; zero loss and gradient for n_rows == 0). The workers take the
+    /// blocks in order, each the next one not yet taken, and evaluate it on the worker's own
+    /// tape; the last block, when it is short, has a tape of its own, so every tape always sees
+    /// the same shapes and rebuilding allocates nothing.
     /// Every block is evaluated even when one throws; then the exception of the first block (in
     /// block order) that threw is rethrown here. std::logic_error if block_fn's gradient does not
     /// have n_params entries.
@@ -61,6 +63,7 @@ private:
     std::vector<ad::Tape> m_tapes; // one per worker, then one for a short last block
     // The current call (written by the caller before the workers start).
     Index m_rows = 0, m_nblocks = 0;
+    std::atomic<Index> m_next_block{0};
     const BlockFn* m_fn = nullptr;
     std::vector<double> m_losses;              // per block
     std::vector<Vec> m_grads;                  // per block

@@ -165,6 +165,42 @@ TEST_CASE("nn batch: an exception in a block function reaches the caller")
     }
 }
 
+TEST_CASE("nn batch: every block runs once, on a worker that runs nothing else meanwhile")
+{
+    // A block function may keep a workspace per current_worker(): no two blocks of one worker
+    // may overlap. Blocks go to whichever worker is free, so the check is on what ran, not on a
+    // fixed assignment.
+    for (int threads : {1, 2, 3}) {
+        CAPTURE(threads);
+        nn::BatchEvaluator eval(threads, 4);
+        std::atomic<int> busy[3] = {}, overlaps{0}, out_of_range{0};
+        std::atomic<int> runs[26] = {};
+        const nn::BlockFn fn = [&](ad::Tape&, Index row0, Index rows, Vec& g) {
+            const int w = nn::BatchEvaluator::current_worker();
+            if (w < 0 || w >= threads) {
+                ++out_of_range;
+                return 0.0;
+            }
+            overlaps += busy[w].exchange(1);
+            ++runs[row0 / 4];
+            double s = 0; // some work, so that blocks overlap in time
+            for (int i = 0; i < 20000; ++i)
+                s += std::sin(double(i + row0));
+            g = Vec::Constant(2, double(rows));
+            busy[w] = 0;
+            return double(row0) + 0 * s;
+        };
+        Vec g;
+        for (int call = 0; call < 5; ++call)
+            CHECK(eval.evaluate(101, 2, fn, g) == 25.0 * 26.0 * 4.0 / 2.0);
+        CHECK(out_of_range == 0);
+        CHECK(overlaps == 0);
+        for (const auto& r : runs)
+            CHECK(r == 5);
+        CHECK(bitwise_equal(g, Vec::Constant(2, 101.0)));
+    }
+}
+
 TEST_CASE("nn batch: empty batches, bad gradients and bad settings")
 {
     nn::BatchEvaluator eval(2, 4);
