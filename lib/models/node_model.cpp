@@ -137,6 +137,8 @@ NeuralField::NeuralField(NodeArchitecture arch, const Vec& theta)
     : m_arch(std::move(arch)), m_kernel(m_arch.network(), theta.head(m_arch.network().num_params()))
 {
     m_names = m_arch.ode_names();
+    if (nn::ShallowTanhKernel::fits(m_kernel.net()))
+        m_shallow.emplace(m_kernel);
 }
 
 void NeuralField::set_params(const Vec& theta)
@@ -144,11 +146,17 @@ void NeuralField::set_params(const Vec& theta)
     m_kernel.set_params(theta.head(m_kernel.net().num_params()));
     if (m_single)
         m_single->set_params(theta.head(m_kernel.net().num_params()));
+    if (m_shallow)
+        m_shallow.emplace(m_kernel);
+    if (m_shallow_single)
+        m_shallow_single.emplace(*m_single);
 }
 
 void NeuralField::use_single_precision()
 {
     m_single.emplace(m_kernel);
+    if (m_shallow)
+        m_shallow_single.emplace(*m_single);
 }
 
 nlohmann::ordered_json NeuralField::describe() const
@@ -178,13 +186,20 @@ void NeuralField::forward(const Vec& t, const Mat& x, Scratch& s, Pass pass, boo
         if (m_arch.time_dependent)
             input(t, x, s.in);
         const Mat& in = m_arch.time_dependent ? s.in : x;
-        if (value)
+        if (pass == Pass::value && m_shallow)
+            m_shallow->forward(in, s.out);
+        else if (value)
             m_kernel.forward(in, s.ws, s.out, derivatives);
         else
             m_kernel.forward_hidden(in, s.ws);
         return;
     }
     input(t, x, s.in_f);
+    if (pass == Pass::value && m_shallow_single) {
+        m_shallow_single->forward(s.in_f, s.out_f);
+        s.out = s.out_f.cast<double>();
+        return;
+    }
     if (!value) {
         m_single->forward_hidden(s.in_f, s.single);
         return;
@@ -205,23 +220,57 @@ void NeuralField::field_value(const Mat& x, Scratch& s, Mat& f) const
     f.rightCols(d) = s.out;
 }
 
-void NeuralField::backward(const Mat& a, const Vec* w, Scratch& s, Mat& xbar,
-                           Eigen::Ref<Vec> grad) const
+// Second order, F = (v, N(x, v)): (dF/d(x, v))^T (a_x, a_v) = N_(x,v)^T a_v + (0, a_x).
+const Mat& NeuralField::network_cotangent(const Mat& a, Scratch& s) const
+{
+    if (!m_arch.second_order)
+        return a;
+    s.v = a.rightCols(m_arch.data_dim());
+    return s.v;
+}
+
+void NeuralField::input_adjoint(const Mat& a, Scratch& s, Mat& xbar) const
 {
     const Index m = m_arch.ode_dim(), d = m_arch.data_dim();
-    // Second order, F = (v, N(x, v)): (dF/d(x, v))^T (a_x, a_v) = N_(x,v)^T a_v + (0, a_x).
-    const Mat* abar = &a;
-    if (m_arch.second_order) {
-        s.v = a.rightCols(d);
-        abar = &s.v;
-    }
-    m_kernel.backward(*abar, w, s.ws, &s.g, grad);
     if (s.g.cols() == m)
         xbar.swap(s.g); // as in field_value
     else
         xbar = s.g.leftCols(m);
     if (m_arch.second_order)
         xbar.rightCols(d) += a.leftCols(d);
+}
+
+void NeuralField::backward(const Mat& a, const Vec* w, Scratch& s, Mat& xbar,
+                           Eigen::Ref<Vec> grad) const
+{
+    m_kernel.backward(network_cotangent(a, s), w, s.ws, &s.g, grad);
+    input_adjoint(a, s, xbar);
+}
+
+void NeuralField::shallow_vjp(const Vec& t, const Mat& x, const Mat& a, const Vec* w, Mat* f,
+                              Mat& xbar, Eigen::Ref<Vec> grad) const
+{
+    Scratch& s = scratch();
+    const Mat& abar = network_cotangent(a, s);
+    if (!m_shallow_single) {
+        if (m_arch.time_dependent)
+            input(t, x, s.in);
+        m_shallow->vjp(m_arch.time_dependent ? s.in : x, abar, w, f ? &s.out : nullptr, s.g,
+                       grad);
+    } else { // as vjp_params below
+        input(t, x, s.in_f);
+        s.abar_f = abar.cast<float>();
+        if (w)
+            s.w_f = w->cast<float>();
+        m_shallow_single->vjp(s.in_f, s.abar_f, w ? &s.w_f : nullptr, f ? &s.out_f : nullptr,
+                              s.xbar_f, grad);
+        s.g = s.xbar_f.cast<double>();
+        if (f)
+            s.out = s.out_f.cast<double>();
+    }
+    if (f)
+        field_value(x, s, *f);
+    input_adjoint(a, s, xbar);
 }
 
 void NeuralField::rhs(const Vec& t, const Mat& x, Mat& f) const
@@ -258,6 +307,10 @@ void NeuralField::vjp(const Vec& t, const Mat& x, const Mat& a, Mat& out) const
 void NeuralField::vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec* w, Mat* f,
                              Mat& xbar, Eigen::Ref<Vec> grad) const
 {
+    if (m_shallow) {
+        shallow_vjp(t, x, a, w, f, xbar, grad);
+        return;
+    }
     Scratch& s = scratch();
     const Pass pass = f ? Pass::both : Pass::reverse;
     if (!m_single) {
@@ -272,14 +325,12 @@ void NeuralField::vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec
     forward(t, x, s, pass, true);
     if (f)
         field_value(x, s, *f);
-    const Index m = m_arch.ode_dim(), d = m_arch.data_dim();
-    s.abar_f = a.rightCols(m_arch.second_order ? d : m).cast<float>();
+    s.abar_f = network_cotangent(a, s).cast<float>();
     if (w)
         s.w_f = w->cast<float>();
     m_single->backward(s.abar_f, w ? &s.w_f : nullptr, s.single, &s.xbar_f, grad);
-    xbar = s.xbar_f.leftCols(m).cast<double>();
-    if (m_arch.second_order)
-        xbar.rightCols(d) += a.leftCols(d);
+    s.g = s.xbar_f.cast<double>();
+    input_adjoint(a, s, xbar);
 }
 
 void node_lift(const NodeArchitecture& arch, const Vec& theta, const Mat& x0, const Mat& v0,

@@ -10,6 +10,7 @@
 #include "io/model_json.hpp"
 #include "nn/mlp.hpp"
 #include "nn/mlp_kernel.hpp"
+#include "nn/shallow_tanh_kernel.hpp"
 #include "nn/single_precision_mlp.hpp"
 #include "ode/parametric_system.hpp"
 
@@ -93,10 +94,23 @@ private:
     void field_value(const Mat& x, Scratch& s, Mat& f) const;
     /// The reverse pass after forward(): xbar and the parameter gradient.
     void backward(const Mat& a, const Vec* w, Scratch& s, Mat& xbar, Eigen::Ref<Vec> grad) const;
+    /// vjp_params through the shallow kernels.
+    void shallow_vjp(const Vec& t, const Mat& x, const Mat& a, const Vec* w, Mat* f, Mat& xbar,
+                     Eigen::Ref<Vec> grad) const;
+    /// The network's cotangent from a: a itself, or its velocity part (in s.v) for a
+    /// second-order field.
+    const Mat& network_cotangent(const Mat& a, Scratch& s) const;
+    /// xbar from the network's input adjoint in s.g (which it may take over): its state part,
+    /// plus a's position part for a second-order field.
+    void input_adjoint(const Mat& a, Scratch& s, Mat& xbar) const;
 
     NodeArchitecture m_arch;
     nn::MlpKernel m_kernel;
     std::optional<nn::SinglePrecisionMlp> m_single; // rhs()'s network, when set
+    // The same networks a chunk of rows at a time, when they are in -> h -> out with tanh
+    // (nn::ShallowTanhKernel): rhs() and the VJPs go through them; jvp() through m_kernel.
+    std::optional<nn::ShallowTanhKernel> m_shallow;
+    std::optional<nn::SinglePrecisionShallowTanhKernel> m_shallow_single;
 };
 
 /// y(0) = A x0 + a (n x h) and back: the gradients of A, a into grad (theta's layout) from

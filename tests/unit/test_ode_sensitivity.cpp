@@ -33,13 +33,16 @@ Vec random_params(const nn::Mlp& net, std::uint64_t seed)
     return 1.5 * theta;
 }
 
-models::NodeArchitecture arch(bool time_dependent, bool second_order, Index augment)
+/// Two hidden layers by default (nn::MlpKernel); one tanh layer goes through
+/// nn::ShallowTanhKernel.
+models::NodeArchitecture arch(bool time_dependent, bool second_order, Index augment,
+                              std::vector<Index> hidden = {7, 5})
 {
     models::NodeArchitecture a;
     a.state_names = {"q", "p"};
     if (second_order)
         a.velocity_names = {"q_dot", "p_dot"};
-    a.hidden = {7, 5};
+    a.hidden = std::move(hidden);
     a.time_dependent = time_dependent;
     a.second_order = second_order;
     a.augment = augment;
@@ -137,49 +140,53 @@ TEST_CASE("NeuralField: jvp, vjp and the parameter VJP equal central differences
         bool time_dependent, second_order;
     };
     for (const Kind k : {Kind{false, false}, Kind{true, false}, Kind{false, true}, Kind{true, true}}) {
-        CAPTURE(k.time_dependent);
-        CAPTURE(k.second_order);
-        const models::NodeArchitecture a = arch(k.time_dependent, k.second_order, 0);
-        const Vec theta = random_node_params(a, 11);
-        const models::NeuralField field(a, theta);
-        const Index m = a.ode_dim(), n = 6;
-        Rng rng(7);
-        const Mat x = random_mat(rng, n, m), v = random_mat(rng, n, m), abar = random_mat(rng, n, m);
-        Vec t(n), w(n);
-        for (Index i = 0; i < n; ++i) {
-            t(i) = rng.uniform(-1, 2);
-            w(i) = rng.uniform(0.1, 2.0);
-        }
-        Mat f, f2, jv, xbar, xbar2;
-        field.rhs(t, x, f);
-        field.jvp(t, x, v, jv);
-        field.vjp(t, x, abar, xbar);
-        Vec grad = Vec::Zero(field.num_params());
-        field.vjp_params(t, x, abar, &w, &f2, xbar2, grad);
-        CHECK(rel_diff(f2, f) == 0.0);
-        CHECK(rel_diff(xbar2, xbar) == 0.0);
+        for (const std::vector<Index>& hidden : {std::vector<Index>{7, 5}, std::vector<Index>{9}}) {
+            CAPTURE(k.time_dependent);
+            CAPTURE(k.second_order);
+            CAPTURE(hidden.size());
+            const models::NodeArchitecture a = arch(k.time_dependent, k.second_order, 0, hidden);
+            const Vec theta = random_node_params(a, 11);
+            const models::NeuralField field(a, theta);
+            const Index m = a.ode_dim(), n = 6;
+            Rng rng(7);
+            const Mat x = random_mat(rng, n, m), v = random_mat(rng, n, m),
+                      abar = random_mat(rng, n, m);
+            Vec t(n), w(n);
+            for (Index i = 0; i < n; ++i) {
+                t(i) = rng.uniform(-1, 2);
+                w(i) = rng.uniform(0.1, 2.0);
+            }
+            Mat f, f2, jv, xbar, xbar2;
+            field.rhs(t, x, f);
+            field.jvp(t, x, v, jv);
+            field.vjp(t, x, abar, xbar);
+            Vec grad = Vec::Zero(field.num_params());
+            field.vjp_params(t, x, abar, &w, &f2, xbar2, grad);
+            CHECK(rel_diff(f2, f) == 0.0);
+            CHECK(rel_diff(xbar2, xbar) == 0.0);
 
-        Mat fp, fm;
-        field.rhs(t, x + 1e-6 * v, fp);
-        field.rhs(t, x - 1e-6 * v, fm);
-        CHECK(rel_diff(jv, (fp - fm) / 2e-6) < 1e-7);
-        const Mat x_fd = central_gradient(
-            [&](const Mat& y) {
-                Mat g;
-                field.rhs(t, y, g);
-                return g.cwiseProduct(abar).sum();
-            },
-            x, 1e-6);
-        CHECK(rel_diff(xbar, x_fd) < 1e-7);
-        const Mat g_fd = central_gradient(
-            [&](const Mat& th) {
-                const models::NeuralField other(a, th.col(0));
-                Mat g;
-                other.rhs(t, x, g);
-                return (w.asDiagonal() * g.cwiseProduct(abar)).sum();
-            },
-            Mat(theta), 1e-6);
-        CHECK(rel_diff(grad, g_fd.topRows(field.num_params())) < 1e-7);
+            Mat fp, fm;
+            field.rhs(t, x + 1e-6 * v, fp);
+            field.rhs(t, x - 1e-6 * v, fm);
+            CHECK(rel_diff(jv, (fp - fm) / 2e-6) < 1e-7);
+            const Mat x_fd = central_gradient(
+                [&](const Mat& y) {
+                    Mat g;
+                    field.rhs(t, y, g);
+                    return g.cwiseProduct(abar).sum();
+                },
+                x, 1e-6);
+            CHECK(rel_diff(xbar, x_fd) < 1e-7);
+            const Mat g_fd = central_gradient(
+                [&](const Mat& th) {
+                    const models::NeuralField other(a, th.col(0));
+                    Mat g;
+                    other.rhs(t, x, g);
+                    return (w.asDiagonal() * g.cwiseProduct(abar)).sum();
+                },
+                Mat(theta), 1e-6);
+            CHECK(rel_diff(grad, g_fd.topRows(field.num_params())) < 1e-7);
+        }
     }
 }
 
@@ -365,34 +372,37 @@ TEST_CASE("NeuralField in single precision: rhs and the VJPs agree with double, 
           "keeps the precision")
 {
     for (const bool second_order : {false, true}) {
-        CAPTURE(second_order);
-        const models::NodeArchitecture a = arch(true, second_order, 0);
-        const Vec theta = random_node_params(a, 12), theta2 = random_node_params(a, 13);
-        models::NeuralField dbl(a, theta), single(a, theta);
-        single.use_single_precision();
-        const Index m = a.ode_dim(), n = 37; // two float chunks and a partial one
-        Rng rng(9);
-        const Mat x = random_mat(rng, n, m), abar = random_mat(rng, n, m);
-        Vec t(n), w(n);
-        for (Index i = 0; i < n; ++i) {
-            t(i) = rng.uniform(-1, 2);
-            w(i) = rng.uniform(0.1, 2.0);
-        }
-        for (const Vec* th : {&theta, &theta2}) {
-            dbl.set_params(*th);
-            single.set_params(*th);
-            Mat f, fs, f2, f2s, xbar, xbars;
-            dbl.rhs(t, x, f);
-            single.rhs(t, x, fs);
-            Vec g = Vec::Zero(dbl.num_params()), gs = g;
-            dbl.vjp_params(t, x, abar, &w, &f2, xbar, g);
-            single.vjp_params(t, x, abar, &w, &f2s, xbars, gs);
-            // float rounding: measured 3e-8 to 3e-7
-            CHECK(rel_diff(fs, f) < 2e-6);
-            CHECK(rel_diff(fs, f) > 0.0); // the single-precision path, also after set_params
-            CHECK(rel_diff(f2s, f) < 2e-6);
-            CHECK(rel_diff(xbars, xbar) < 2e-6);
-            CHECK(rel_diff(gs, g) < 2e-6);
+        for (const std::vector<Index>& hidden : {std::vector<Index>{7, 5}, std::vector<Index>{9}}) {
+            CAPTURE(second_order);
+            CAPTURE(hidden.size());
+            const models::NodeArchitecture a = arch(true, second_order, 0, hidden);
+            const Vec theta = random_node_params(a, 12), theta2 = random_node_params(a, 13);
+            models::NeuralField dbl(a, theta), single(a, theta);
+            single.use_single_precision();
+            const Index m = a.ode_dim(), n = 37; // two float chunks and a partial one
+            Rng rng(9);
+            const Mat x = random_mat(rng, n, m), abar = random_mat(rng, n, m);
+            Vec t(n), w(n);
+            for (Index i = 0; i < n; ++i) {
+                t(i) = rng.uniform(-1, 2);
+                w(i) = rng.uniform(0.1, 2.0);
+            }
+            for (const Vec* th : {&theta, &theta2}) {
+                dbl.set_params(*th);
+                single.set_params(*th);
+                Mat f, fs, f2, f2s, xbar, xbars;
+                dbl.rhs(t, x, f);
+                single.rhs(t, x, fs);
+                Vec g = Vec::Zero(dbl.num_params()), gs = g;
+                dbl.vjp_params(t, x, abar, &w, &f2, xbar, g);
+                single.vjp_params(t, x, abar, &w, &f2s, xbars, gs);
+                // float rounding: measured 3e-8 to 3e-7
+                CHECK(rel_diff(fs, f) < 2e-6);
+                CHECK(rel_diff(fs, f) > 0.0); // the single-precision path, also after set_params
+                CHECK(rel_diff(f2s, f) < 2e-6);
+                CHECK(rel_diff(xbars, xbar) < 2e-6);
+                CHECK(rel_diff(gs, g) < 2e-6);
+            }
         }
     }
 }
