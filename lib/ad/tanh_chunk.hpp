@@ -6,6 +6,7 @@
 #include "core/chunk.hpp"
 
 #include <cstdint>
+#include <type_traits>
 
 namespace flowkit::ad {
 
@@ -49,6 +50,41 @@ struct TanhConstants<float>
     static constexpr float P[degree + 1] = {0.1666665524f, -0.002769856015f};
 };
 
+/// 2^k for k integral in [-64, 0] (in float [-32, 0]). With AVX-512 one instruction (scalef);
+/// else k's bits made the exponent's.
+template <class Scalar>
+[[gnu::always_inline]] inline Chunk<Scalar> exp2_integer(Chunk<Scalar> k)
+{
+    using V = Chunk<Scalar>;
+#ifdef __AVX512F__
+    if constexpr (std::is_same_v<Scalar, double>)
+        return V(_mm512_scalef_pd(_mm512_set1_pd(1.0), __m512d(k)));
+    else
+        return V(_mm512_scalef_ps(_mm512_set1_ps(1.0f), __m512(k)));
+#else
+    using C = TanhConstants<Scalar>;
+    typedef typename C::Bits Bits __attribute__((vector_size(64)));
+    // k + shifter holds k in its low bits; the shift drops the high ones.
+    return V(((Bits)(k + C::shifter) + C::exponent_bias) << C::mantissa_bits);
+#endif
+}
+
+/// |t| with x's sign. With AVX-512 one bitwise select (ternary logic 0xCA: sign ? x : t), where
+/// the compiler makes two of the masks and the or.
+template <class Scalar>
+[[gnu::always_inline]] inline Chunk<Scalar> copysign(Chunk<Scalar> t, Chunk<Scalar> x)
+{
+    using V = Chunk<Scalar>;
+    using C = TanhConstants<Scalar>;
+    typedef typename C::Bits Bits __attribute__((vector_size(64)));
+    const Bits sign = Bits{} + (typename C::Bits(1) << (8 * sizeof(Scalar) - 1));
+#ifdef __AVX512F__
+    return V(_mm512_ternarylogic_epi64(__m512i(sign), __m512i(x), __m512i(t), 0xCA));
+#else
+    return V(((Bits)t & ~sign) | ((Bits)x & sign));
+#endif
+}
+
 /// x[u] = tanh(x[u]) for N chunks, interleaved: N independent chains of multiply-adds. y's cap
 /// is a blend at the end and y's sign is folded into the constants (exact).
 // Inlined always: called inside loops over chunks, where a call costs as much as tanh.
@@ -60,15 +96,14 @@ template <class Scalar, int N>
     typedef typename C::Bits Bits __attribute__((vector_size(64)));
     using Mask = decltype(V{} > V{});
     const Bits sign = Bits{} + (typename C::Bits(1) << (8 * sizeof(Scalar) - 1));
-    V kd[N], r[N], z[N], p[N];
+    V k[N], r[N], z[N], p[N];
     Mask capped[N];
     for (int u = 0; u < N; ++u) {
         const V a = V((Bits)x[u] & ~sign);
         const V minus_y = a + a;
         capped[u] = minus_y > C::cap;
-        kd[u] = minus_y * -C::log2e + C::shifter;
-        const V k = kd[u] - C::shifter;
-        r[u] = -(k * C::ln2) - minus_y;
+        k[u] = (minus_y * -C::log2e + C::shifter) - C::shifter;
+        r[u] = -(k[u] * C::ln2) - minus_y;
         z[u] = r[u] * r[u];
         p[u] = V{} + C::P[C::degree];
     }
@@ -77,11 +112,11 @@ template <class Scalar, int N>
             p[u] = p[u] * z[u] + C::P[j];
     for (int u = 0; u < N; ++u) {
         const V R = p[u] * z[u] + Scalar(2);
-        const V s = V(((Bits)kd[u] + C::exponent_bias) << C::mantissa_bits);
+        const V s = exp2_integer<Scalar>(k[u]);
         const V num = (Scalar(1) - s) * R - (Scalar(1) + s) * r[u];
         const V den = (R - r[u]) + s * (R + r[u]);
         const V t = capped[u] ? V{} + Scalar(1) : num / den;
-        x[u] = V(((Bits)t & ~sign) | ((Bits)x[u] & sign)); // copysign
+        x[u] = copysign<Scalar>(t, x[u]);
     }
 }
 

@@ -55,6 +55,24 @@ void store(Scalar* p, Chunk<Scalar> v)
     std::memcpy(p, &v, sizeof v);
 }
 
+/// s in every lane: a broadcast. (V{} + s is an addition, which the compiler keeps: 0 + -0 is
+/// +0; where s changes in a loop it costs an addition and a shuffle per use.)
+template <class Scalar>
+Chunk<Scalar> splat(Scalar s)
+{
+#ifdef __AVX512F__ // (GCC makes a loop over the lanes eight masked broadcasts)
+    if constexpr (std::is_same_v<Scalar, double>)
+        return reinterpret_cast<Chunk<Scalar>>(_mm512_set1_pd(s));
+    else
+        return reinterpret_cast<Chunk<Scalar>>(_mm512_set1_ps(s));
+#else
+    Chunk<Scalar> v;
+    for (Index i = 0; i < chunk_lanes<Scalar>; ++i)
+        v[i] = s;
+    return v;
+#endif
+}
+
 /// The first n <= lanes entries, the rest zero; and back. A block's last rows go through the
 /// vector code too: scalar loops over up to 15 float rows took a sixth of a single-precision
 /// node-fit iteration. With AVX-512, masked loads and stores (a memcpy of n entries compiles to

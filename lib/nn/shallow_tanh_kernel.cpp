@@ -35,7 +35,7 @@ struct Loops
     void hidden(Index j, const V* x, V* z) const
     {
         for (int u = 0; u < N; ++u) {
-            z[u] = V{} + w.b1[std::size_t(j + u)];
+            z[u] = splat(w.b1[std::size_t(j + u)]);
             for (int c = 0; c < In; ++c)
                 z[u] += w.W1[std::size_t((j + u) * In + c)] * x[c];
         }
@@ -52,7 +52,7 @@ struct Loops
             for (int c = 0; c < In; ++c)
                 x[c] = in_register(at(X, n, c, r, m));
             for (int k = 0; k < Out; ++k)
-                o[k] = V{} + w.b2[std::size_t(k)];
+                o[k] = splat(w.b2[std::size_t(k)]);
             Index j = 0;
             for (; j + U <= h; j += U)
                 add_units<U>(j, x, o);
