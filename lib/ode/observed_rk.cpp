@@ -1,6 +1,7 @@
 #include "ode/observed_rk.hpp"
 
 #include "core/error.hpp"
+#include "core/rows.hpp"
 #include "io/table.hpp"
 #include "ode/dopri5_coefficients.hpp"
 #include "ode/explicit_rk.hpp"
@@ -205,20 +206,12 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
             if (all_move) {
                 stage(int(i), m_ts, m_hs, Y, K);
             } else {
-                const Index m = Index(m_moving.size());
-                m_moving_t.resize(m);
-                m_moving_h.resize(m);
-                m_moving_Y.resize(m, Y.cols());
-                for (Index k = 0; k < m; ++k) {
-                    const Index r = m_moving[std::size_t(k)];
-                    m_moving_t(k) = m_ts(r);
-                    m_moving_h(k) = m_hs(r);
-                    m_moving_Y.row(k) = Y.row(r);
-                }
+                gather_rows(m_ts, m_moving, m_moving_t);
+                gather_rows(m_hs, m_moving, m_moving_h);
+                gather_rows(Y, m_moving, m_moving_Y);
                 stage(int(i), m_moving_t, m_moving_h, m_moving_Y, m_moving_K);
                 K.setZero(n, m_moving_K.cols()); // a row that is done does not move: H K = 0
-                for (Index k = 0; k < m; ++k)
-                    K.row(m_moving[std::size_t(k)]) = m_moving_K.row(k);
+                scatter_rows(m_moving_K, m_moving, K);
             }
         }
         m_sum = s.b(0) * m_K[0];
@@ -245,13 +238,14 @@ void ObservedRk::run(const ObservationTimes& times, Mat& x, const StageFn& stage
             m_err_power = (-0.2 * m_err.array().log()).exp();
         m_t_start = m_t;
         m_passed.clear();
+        m_finiteness = row_finiteness(m_x_new);
         for (Index r = 0; r < n; ++r) {
             const auto i = std::size_t(r);
             m_landed[i] = -1;
             m_accepted[i] = 1;
             if (m_hs(r) == 0)
                 continue;
-            const bool finite = m_x_new.row(r).allFinite();
+            const bool finite = m_finiteness(r) == 0;
             const Index k = m_at[i];
             const Index next = m_dense ? times.last(r) : k + 1; // what a landing reaches
             if (!s.adaptive()) {

@@ -122,6 +122,7 @@ private:
     // Per row: time, step proposal, current observation index, steps in the current interval.
     Vec m_t, m_h, m_hs, m_ts, m_err, m_err_power, m_t_start;
     Eigen::ArrayXXd m_scale; // the error norm's atol + rtol |x|
+    Eigen::ArrayXd m_finiteness; // per row of the step's x_new: 0 if finite (row_finiteness)
     std::vector<Index> m_at, m_landed;
     std::vector<long> m_sub, m_attempts;
     std::vector<char> m_accepted, m_rejected_last, m_landing;

@@ -1,6 +1,7 @@
 #include "ode/sensitivity.hpp"
 
 #include "core/error.hpp"
+#include "core/rows.hpp"
 #include "io/table.hpp"
 
 #include <algorithm>
@@ -105,18 +106,11 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
         ybar.setZero(n, Y.cols());
         if (m == 0)
             return;
-        m_rows_t.resize(m);
-        m_rows_y.resize(m, Y.cols());
-        m_rows_kbar.resize(m, kbar.cols());
-        for (Index k = 0; k < m; ++k) {
-            const Index r = m_rows[std::size_t(k)];
-            m_rows_t(k) = t(r);
-            m_rows_y.row(k) = Y.row(r);
-            m_rows_kbar.row(k) = kbar.row(r);
-        }
+        gather_rows(t, m_rows, m_rows_t);
+        gather_rows(Y, m_rows, m_rows_y);
+        gather_rows(kbar, m_rows, m_rows_kbar);
         f.vjp_params(m_rows_t, m_rows_y, m_rows_kbar, nullptr, nullptr, m_rows_ybar, grad);
-        for (Index k = 0; k < m; ++k)
-            ybar.row(m_rows[std::size_t(k)]) = m_rows_ybar.row(k);
+        scatter_rows(m_rows_ybar, m_rows, ybar);
     };
     // A passed observation x + h sum_i w_i K_i adds h w_i sbar to Kbar_i and sbar to xbar, with
     // w = alpha b + beta d + gamma e_first - delta e_last (RkScheme::dense_terms). Summed per row
@@ -216,7 +210,7 @@ void ContinuousAdjoint::backward(const ParametricSystem& f, const ObservationTim
     // Backward in time h < 0, so the quadrature of g' = -(dF/dtheta)^T a adds
     // sum_i (-h b_i) (dF/dtheta)^T a_i to the gradient.
     const auto stage = [&](int i, const Vec& t, const Vec& h, const Mat& Z, Mat& K) {
-        if (!Z.allFinite())
+        if (!all_finite(Z))
             for (Index r = 0; r < Z.rows(); ++r)
                 if (!Z.row(r).allFinite())
                     throw ComputeError("adjoint solve diverged: NaN or Inf in " +
