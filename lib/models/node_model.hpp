@@ -49,7 +49,8 @@ struct NodeArchitecture
 /// theta's MLP part for the network, A, a, B, b as the identity and zeros.
 Vec initial_node_params(const NodeArchitecture& arch, const Vec& network_params);
 
-/// The learned vector field as a System: evaluated in closed form (nn::MlpKernel), safe to call
+/// The learned vector field as a System: evaluated in closed form (nn::MlpKernel, or
+/// nn::ShallowTanhKernel for a network it fits, node-fit's default among them), safe to call
 /// from several threads at once.
 class NeuralField : public ode::ParametricSystem
 {
