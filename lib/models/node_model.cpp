@@ -229,6 +229,15 @@ const Mat& NeuralField::network_cotangent(const Mat& a, Scratch& s) const
     return s.v;
 }
 
+const VecF* NeuralField::float_cotangent(const Mat& a, const Vec* w, Scratch& s) const
+{
+    s.abar_f = network_cotangent(a, s).cast<float>();
+    if (!w)
+        return nullptr;
+    s.w_f = w->cast<float>();
+    return &s.w_f;
+}
+
 void NeuralField::input_adjoint(const Mat& a, Scratch& s, Mat& xbar) const
 {
     const Index m = m_arch.ode_dim(), d = m_arch.data_dim();
@@ -251,19 +260,15 @@ void NeuralField::shallow_vjp(const Vec& t, const Mat& x, const Mat& a, const Ve
                               Mat& xbar, Eigen::Ref<Vec> grad) const
 {
     Scratch& s = scratch();
-    const Mat& abar = network_cotangent(a, s);
     if (!m_shallow_single) {
         if (m_arch.time_dependent)
             input(t, x, s.in);
-        m_shallow->vjp(m_arch.time_dependent ? s.in : x, abar, w, f ? &s.out : nullptr, s.g,
-                       grad);
-    } else { // as vjp_params below
+        m_shallow->vjp(m_arch.time_dependent ? s.in : x, network_cotangent(a, s), w,
+                       f ? &s.out : nullptr, s.g, grad);
+    } else {
         input(t, x, s.in_f);
-        s.abar_f = abar.cast<float>();
-        if (w)
-            s.w_f = w->cast<float>();
-        m_shallow_single->vjp(s.in_f, s.abar_f, w ? &s.w_f : nullptr, f ? &s.out_f : nullptr,
-                              s.xbar_f, grad);
+        const VecF* w_f = float_cotangent(a, w, s);
+        m_shallow_single->vjp(s.in_f, s.abar_f, w_f, f ? &s.out_f : nullptr, s.xbar_f, grad);
         s.g = s.xbar_f.cast<double>();
         if (f)
             s.out = s.out_f.cast<double>();
@@ -325,10 +330,7 @@ void NeuralField::vjp_params(const Vec& t, const Mat& x, const Mat& a, const Vec
     forward(t, x, s, pass, true);
     if (f)
         field_value(x, s, *f);
-    s.abar_f = network_cotangent(a, s).cast<float>();
-    if (w)
-        s.w_f = w->cast<float>();
-    m_single->backward(s.abar_f, w ? &s.w_f : nullptr, s.single, &s.xbar_f, grad);
+    m_single->backward(s.abar_f, float_cotangent(a, w, s), s.single, &s.xbar_f, grad);
     s.g = s.xbar_f.cast<double>();
     input_adjoint(a, s, xbar);
 }

@@ -101,6 +101,9 @@ private:
     /// The network's cotangent from a: a itself, or its velocity part (in s.v) for a
     /// second-order field.
     const Mat& network_cotangent(const Mat& a, Scratch& s) const;
+    /// For the float kernels: the network's cotangent in s.abar_f, and the row weights in
+    /// s.w_f (returned; null without weights).
+    const VecF* float_cotangent(const Mat& a, const Vec* w, Scratch& s) const;
     /// xbar from the network's input adjoint in s.g (which it may take over): its state part,
     /// plus a's position part for a second-order field.
     void input_adjoint(const Mat& a, Scratch& s, Mat& xbar) const;
