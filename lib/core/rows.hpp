@@ -37,4 +37,24 @@ void scatter_rows(const Matrix& from, const std::vector<Index>& rows, Matrix& to
     }
 }
 
+/// rows = the rows of M with an entry that is not zero (NaN is not zero), in order; their
+/// count. A row's sum of absolute values is zero exactly when the row is, and Eigen sums a
+/// column-major matrix's rows column by column, vectorised: the test entry by entry, row by
+/// row, took a third of ForwardSolve::backward (single-precision node-fit backprop). abs_sums is
+/// scratch.
+template <class Matrix>
+Index nonzero_rows(const Matrix& M, Vec& abs_sums, std::vector<Index>& rows)
+{
+    const Index n = M.rows();
+    abs_sums = M.cwiseAbs().rowwise().sum();
+    rows.resize(std::size_t(n));
+    std::size_t count = 0;
+    for (Index r = 0; r < n; ++r) { // without a branch: whether a row is zero is random
+        rows[count] = r;
+        count += abs_sums(r) != 0;
+    }
+    rows.resize(count);
+    return Index(count);
+}
+
 } // namespace flowkit

@@ -87,17 +87,7 @@ void ForwardSolve::backward(const ParametricSystem& f, const ObservationTimes& t
     // move). A few (a rejection here and there) cost less to evaluate than to gather the others:
     // gathering for every zero row took a tenth of a single-precision node-fit iteration.
     const auto vjp = [&](const Vec& t, const Mat& Y, const Mat& kbar, Mat& ybar) {
-        m_rows.resize(std::size_t(n)); // without a branch per row: whether one is taken is random
-        std::size_t nonzero_rows = 0;
-        for (Index r = 0; r < n; ++r) {
-            bool nonzero = false;
-            for (Index c = 0; c < kbar.cols(); ++c)
-                nonzero |= kbar(r, c) != 0;
-            m_rows[nonzero_rows] = r;
-            nonzero_rows += nonzero;
-        }
-        m_rows.resize(nonzero_rows);
-        const Index m = Index(m_rows.size());
+        const Index m = nonzero_rows(kbar, m_abs_sums, m_rows);
         m_backward_evaluations += 4 * m >= 3 * n ? n : m;
         if (4 * m >= 3 * n) {
             f.vjp_params(t, Y, kbar, nullptr, nullptr, ybar, grad);

@@ -80,7 +80,7 @@ private:
     PassedSums m_sums[2]; // of the step being reversed and of the one before it
     std::vector<Mat> m_ybar;
     std::vector<Index> m_rows;   // the rows of one VJP, and their arguments
-    Vec m_rows_t;
+    Vec m_rows_t, m_abs_sums;
     Mat m_rows_y, m_rows_kbar, m_rows_ybar;
 };
 

@@ -62,3 +62,28 @@ TEST_CASE("gather_rows and scatter_rows copy the rows Eigen's row assignments co
             CHECK((to.row(r).array() == -1.0).all());
     }
 }
+
+TEST_CASE("nonzero_rows lists the rows with an entry that is not zero, NaN and subnormals too")
+{
+    // 37 x 2 (full vectors and a partial one): zero rows among them, -0 counting as zero, and a
+    // row whose only nonzero entry is the smallest subnormal, a NaN or an Inf.
+    Mat M = Mat::Zero(37, 2);
+    std::vector<Index> expected;
+    for (Index r = 0; r < M.rows(); ++r) {
+        if (r % 3 == 0)
+            continue;
+        M(r, r % 2) = r % 5 == 1 ? std::numeric_limits<double>::denorm_min() : -0.25 * double(r);
+        expected.push_back(r);
+    }
+    M(3, 1) = -0.0;
+    M(6, 0) = std::numeric_limits<double>::quiet_NaN();
+    M(9, 1) = -std::numeric_limits<double>::infinity();
+    expected.insert(expected.begin() + 4, {6}); // after 1, 2, 4, 5
+    expected.insert(expected.begin() + 7, {9}); // after 6, 7, 8
+    Vec scratch;
+    std::vector<Index> rows = {42}; // replaced
+    CHECK(nonzero_rows(M, scratch, rows) == Index(expected.size()));
+    CHECK(rows == expected);
+    CHECK(nonzero_rows(Mat::Zero(5, 3), scratch, rows) == 0);
+    CHECK(rows.empty());
+}
