@@ -113,6 +113,9 @@ private:
     void pass_observations(const ObservationTimes& times, Index r, double t_start);
     /// m_passed_states from the step's stages.
     void interpolate_passed();
+    /// out = x + H sum_j w(j) K_j over the stages j < count with w(j) != 0 (H = diag(m_hs)).
+    template <class Weights>
+    void combine_stages(const Mat& x, const Weights& w, Index count, Mat& out);
 
     RkScheme m_scheme;
     SolverSettings m_settings;
@@ -129,6 +132,7 @@ private:
     std::vector<Passed> m_passed;
     std::vector<Mat> m_Y, m_K;
     std::vector<Index> m_moving; // the rows with a step to take (h != 0)
+    std::vector<Index> m_terms;  // combine_stages' stages with a nonzero weight
     Vec m_moving_t, m_moving_h;
     Mat m_moving_Y, m_moving_K;
     Mat m_k1, m_x_new, m_sum, m_passed_states;
