@@ -18,9 +18,12 @@
 #             everything in float), on PyTorch's faster thread count; the adjoint with the
 #             seminorm.
 # PyTorch float64 runs once per thread count in TORCH_THREADS (default "2 1": its OpenMP threads
-# suffer most from other load; the ratio is taken against the faster). flowkit: --threads 2.
+# suffer most from other load; the ratio is taken against the faster). flowkit: --threads 2, in
+# three rounds (before PyTorch, between its float64 and float32 rows, after them): the machines
+# we run on change speed by a fifth or more within minutes, and PyTorch's rows take ten.
 # Time per iteration: median over the iterations after the first min(5, max(1, N / 10)), both
-# sides (flowkit: the differences of the --history seconds; PyTorch: each iteration's wall time).
+# sides (flowkit: the differences of the --history seconds, pooled over its rounds; PyTorch:
+# each iteration's wall time).
 # NFE per iteration: means over all iterations, of the evaluations of each trajectory: flowkit's
 # are counted per trajectory and averaged (each has its own step size, and a solver call
 # evaluates only those still moving), PyTorch's are its calls over the batch (one shared step
@@ -31,7 +34,7 @@
 # iteration.
 # Environment: ITERS, ADJ_ITERS, TORCH_THREADS; QUICK=1 for a smoke run (20 / 5 iterations).
 # Needs integrate and node-fit on PATH (make bench sets it), python3-torch for /usr/bin/python3
-# (PyTorch rows skipped without it). Takes about 8 minutes on 2 idle cores at the defaults.
+# (PyTorch rows skipped without it). Takes about 10 minutes on 2 idle cores at the defaults.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 QUICK=${QUICK:-0}
@@ -77,30 +80,33 @@ fi
 # 2. The initial weights (2-32-2 tanh by default), for both sides.
 node-fit --epochs 0 --seed 0 -o "$work/init.json" --quiet < "$work/data.csv"
 
-# 3. flowkit. From the history: "s/iteration nfe_fwd nfe_bwd final_loss first_loss".
+# 3. flowkit. One round runs every mode; a run appends its iteration times (after the warm-up)
+#    to $work/times.MODE.PRECISION (their median to $work/rounds.MODE.PRECISION) and leaves "nfe_fwd nfe_bwd final_loss first_loss" in
+#    fk[MODE/PRECISION] (the same in every round: a fixed seed gives the same bytes).
+declare -A fk
 flowkit_run() {
     local grad=$1 iters=$2 precision=$3
     node-fit --grad "$grad" --epochs "$iters" --lr 1e-2 --threads 2 --seed 0 --precision "$precision" \
         --history "$work/h.csv" -o "$work/model.json" --quiet < "$work/data.csv"
     local w
     w=$(warmup "$(($(wc -l < "$work/h.csv") - 1))")
-    local per
-    per=$(awk -F, -v w="$w" 'NR > 1 { if ($1 > w) print $NF - prev; prev = $NF }' "$work/h.csv" | median)
-    awk -F, -v s="$per" 'NR == 2 { first = $2 } NR > 1 { n++; f += $5; b += $6; loss = $2 }
-        END { printf "%s %.1f %.1f %.4e %.10e\n", s, f / n, b / n, loss, first }' "$work/h.csv"
+    awk -F, -v w="$w" 'NR > 1 { if ($1 > w) print $NF - prev; prev = $NF }' "$work/h.csv" \
+        > "$work/run_times"
+    cat "$work/run_times" >> "$work/times.$grad.$precision"
+    median < "$work/run_times" >> "$work/rounds.$grad.$precision"
+    fk[$grad/$precision]=$(awk -F, 'NR == 2 { first = $2 } NR > 1 { n++; f += $5; b += $6; loss = $2 }
+        END { printf "%.1f %.1f %.4e %.10e\n", f / n, b / n, loss, first }' "$work/h.csv")
 }
-# fk[mode/precision] = "s nfe_fwd nfe_bwd loss"
-declare -A fk
-fk_first=
-for precision in double single; do
-    for mode in backprop adjoint; do
-        iters=$ITERS
-        [ "$mode" = adjoint ] && iters=$ADJ_ITERS
-        read -r s f b loss first <<< "$(flowkit_run "$mode" "$iters" "$precision")"
-        fk[$mode/$precision]="$s $f $b $loss"
-        [ -n "$fk_first" ] || fk_first=$first
+flowkit_round() {
+    for precision in double single; do
+        flowkit_run backprop "$ITERS" "$precision"
+        flowkit_run adjoint "$ADJ_ITERS" "$precision"
     done
-done
+}
+# fk_s KEY: the median iteration time over the rounds so far
+fk_s() { median < "$work/times.${1/\//.}"; }
+flowkit_round
+read -r _ _ _ fk_first <<< "${fk[backprop/double]}"
 
 # 4. PyTorch: float64 against flowkit's double, on every thread count in TORCH_THREADS (the
 #    adjoint with both norms); float32 against flowkit's single, on the thread count that was
@@ -118,8 +124,8 @@ torch_row() {
     awk -v a="$fk_first" -v b="$first" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 1e-4 * a) }' || {
         echo "node.sh: the first losses differ (flowkit $fk_first, PyTorch $first): not the same start" >&2
         exit 1; }
-    read -r fs ff fb fl <<< "${fk[$key]}"
-    rows+=("$label|$fs|$s|$ff/$fb|$f/$b|$fl|$loss")
+    read -r ff fb fl _ <<< "${fk[$key]}"
+    rows+=("$label|$key|$s|$ff/$fb|$f/$b|$fl|$loss")
     if [ -z "${best_s[$key]:-}" ] || awk -v a="$s" -v b="${best_s[$key]}" 'BEGIN { exit !(a < b) }'; then
         best_s[$key]=$s; best_loss[$key]=$loss; best_threads[$key]=$th
     fi
@@ -133,32 +139,38 @@ if [ "$have_torch" = 1 ]; then
                 --mode adjoint --adjoint-norm "$norm" --iterations "$ADJ_ITERS" --threads "$th"
         done
     done
+    flowkit_round
     th=${best_threads[backprop/double]}
     torch_row backprop/single "single: backprop, float32, $th thr." \
         --mode backprop --dtype float32 --iterations "$ITERS" --threads "$th"
     th=${best_threads[adjoint/double]}
     torch_row adjoint/single "single: adjoint seminorm, float32, $th thr." \
         --mode adjoint --adjoint-norm seminorm --dtype float32 --iterations "$ADJ_ITERS" --threads "$th"
+    flowkit_round
 else
     for key in backprop/double adjoint/double backprop/single adjoint/single; do
-        read -r fs ff fb fl <<< "${fk[$key]}"
-        rows+=("$key|$fs|-|$ff/$fb|-|$fl|-")
+        read -r ff fb fl _ <<< "${fk[$key]}"
+        rows+=("$key|$key|-|$ff/$fb|-|$fl|-")
     done
 fi
 
 printf '%-42s %10s %10s %8s %15s %15s %11s %11s\n' mode 'flowkit s' 'PyTorch s' ratio \
     'NFE flowkit' 'NFE PyTorch' 'loss fk' 'loss PyT'
 for r in "${rows[@]}"; do
-    IFS='|' read -r name a b fa fb la lb <<< "$r"
+    IFS='|' read -r name key b fa fb la lb <<< "$r"
+    a=$(fk_s "$key")
     ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { if (b == "-") print "-"; else printf "%.1fx", b / a }')
     printf '%-42s %10.5f %10s %8s %15s %15s %11s %11s\n' "$name" "$a" "$b" "$ratio" "$fa" "$fb" "$la" "$lb"
 done
-echo "(s = median seconds per iteration; NFE = forward/backward evaluations of a trajectory per"
-echo " iteration; loss = the last iteration's; flowkit --threads 2, the"
-echo " single rows node-fit --precision single; $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+echo "(s = median seconds per iteration, flowkit's over its rounds; NFE = forward/backward"
+echo " evaluations of a trajectory per iteration; loss = the last iteration's; flowkit --threads 2,"
+echo " the single rows node-fit --precision single; $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))"
+for key in backprop/double adjoint/double backprop/single adjoint/single; do
+    echo "flowkit $key, each round's median s: $(paste -sd' ' "$work/rounds.${key/\//.}")"
+done
 for precision in double single; do
-    read -r bp _ _ _ <<< "${fk[backprop/$precision]}"
-    read -r adj _ _ _ <<< "${fk[adjoint/$precision]}"
+    bp=$(fk_s backprop/$precision)
+    adj=$(fk_s adjoint/$precision)
     awk -v p="$precision" -v a="$bp" -v b="$adj" 'BEGIN {
         printf "against the issue'"'"'s torchdiffeq figures, %s: backprop 0.24 s / %.5f s = %.1fx, adjoint 0.97 s / %.5f s = %.1fx\n",
             p, a, 0.24 / a, b, 0.97 / b }'
@@ -166,7 +178,8 @@ done
 mark() { awk "BEGIN { exit !($1) }" && echo ok || echo short; }
 if [ "$have_torch" = 1 ]; then
     for key in backprop/double adjoint/double backprop/single adjoint/single; do
-        read -r fs _ _ fl <<< "${fk[$key]}"
+        fs=$(fk_s "$key")
+        read -r _ _ fl _ <<< "${fk[$key]}"
         ratio=$(awk -v t="${best_s[$key]}" -v f="$fs" 'BEGIN { printf "%.1f", t / f }')
         echo "target: $key >= 20x faster per iteration than PyTorch (its fastest row): ${ratio}x: $(mark "$ratio >= 20")"
         echo "target: $key final loss <= PyTorch's: $fl vs ${best_loss[$key]}: $(mark "$fl <= ${best_loss[$key]}")"

@@ -307,6 +307,10 @@ void ObservedRk::combine_stages(const Mat& x, const Weights& w, Index count, Mat
     for (Index j = 0; j < count; ++j)
         if (w(j) != 0)
             m_terms.push_back(j);
+    if (m_terms.empty()) {
+        out = x;
+        return;
+    }
     const double* h = m_hs.data();
     for (Index c = 0; c < x.cols(); ++c) {
         const double* xc = x.col(c).data();
@@ -331,7 +335,8 @@ void ObservedRk::pass_observations(const ObservationTimes& times, Index r, doubl
     // The observations before the row's last that this step reached: (t_start, t_start + h].
     // Most rows pass nothing in most steps: |t - t_start| well beyond |h| (theta > 1 after any
     // rounding) says so without the division, a fifth of this function's time.
-    const double h = m_hs(r), beyond = std::abs(h) * (1 + 4 * std::numeric_limits<double>::epsilon());
+    const double h = m_hs(r);
+    const double beyond = std::abs(h) * (1 + 4 * std::numeric_limits<double>::epsilon());
     auto& at = m_at[std::size_t(r)];
     while (at + 1 < times.last(r)) {
         const double from_start = times.t(at + 1) - t_start;
