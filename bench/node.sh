@@ -81,8 +81,9 @@ fi
 node-fit --epochs 0 --seed 0 -o "$work/init.json" --quiet < "$work/data.csv"
 
 # 3. flowkit. One round runs every mode; a run appends its iteration times (after the warm-up)
-#    to $work/times.MODE.PRECISION (their median to $work/rounds.MODE.PRECISION) and leaves "nfe_fwd nfe_bwd final_loss first_loss" in
-#    fk[MODE/PRECISION] (the same in every round: a fixed seed gives the same bytes).
+#    to $work/times.MODE.PRECISION, their median to $work/rounds.MODE.PRECISION, and leaves
+#    "nfe_fwd nfe_bwd final_loss first_loss" in fk[MODE/PRECISION] (the same in every round: a
+#    fixed seed gives the same bytes).
 declare -A fk
 flowkit_run() {
     local grad=$1 iters=$2 precision=$3
