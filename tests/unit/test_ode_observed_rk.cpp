@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 using namespace flowkit;
@@ -213,4 +214,39 @@ TEST_CASE("ObservedRk: dopri5 counts the evaluations of each row, the sum of the
         alone_sum += rk_alone.evaluations();
     }
     CHECK(rk.evaluations() == alone_sum);
+}
+
+TEST_CASE("ObservedRk: euler, midpoint and rk4 multiply x' = lambda x by their stability "
+          "polynomials, step by step")
+{
+    // One step of size h multiplies x by R(h lambda): 1 + z, 1 + z + z^2/2 (midpoint's b_1 = 0:
+    // the first stage enters through the second's input only) and the Taylor polynomial to z^4.
+    // Two rows, one backward in time, two steps per interval of their own lengths.
+    const ode::ObservationTimes times = two_rows();
+    const double lambda = -0.7;
+    const auto f = [&](int, const Vec&, const Vec&, const Mat& Y, Mat& K) { K = lambda * Y; };
+    const Mat x0 = two_starts();
+    const std::pair<std::string, int> methods[] = {{"euler", 1}, {"midpoint", 2}, {"rk4", 4}};
+    for (const auto& [method, order] : methods) {
+        CAPTURE(method);
+        ode::SolverSettings settings;
+        settings.method = method;
+        settings.steps_per_interval = 2;
+        ode::ObservedRk rk(ode::rk_scheme(method), settings, /*fsal=*/true, /*dense=*/true);
+        Index passed = 0;
+        const Mat states = solve(rk, times, x0, f, passed);
+        CHECK(passed == 0);
+        for (Index r = 0; r < times.rows(); ++r) {
+            Eigen::RowVectorXd x = x0.row(r);
+            for (Index i = times.first(r) + 1; i <= times.last(r); ++i) {
+                const double z = lambda * (times.t(i) - times.t(i - 1)) / 2;
+                double R = 1, term = 1;
+                for (int k = 1; k <= order; ++k)
+                    R += term *= z / k;
+                x *= R * R;
+                // rounding only: a wrong weight is off by z^(order + 1) ~ 1e-3 or more
+                CHECK((states.row(i) - x).cwiseAbs().maxCoeff() < 1e-14);
+            }
+        }
+    }
 }
